@@ -1,0 +1,214 @@
+"""Campaign lifecycle events: deployed (with the full config), started, paused, stopped.
+
+Status is never stored; it is derived (in dbt) from the latest event. The transitions allowed
+here are: deployed -> active (started) <-> paused; any non-stopped state -> stopped; stopped
+is final.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from ingest.errors import ValidationError
+from ingest.validation import (
+    check_keys,
+    parse_count,
+    parse_money,
+    parse_text,
+    require_mapping,
+    utc_now,
+)
+
+DEPLOY_FIELDS = (
+    "vertical",
+    "location",
+    "prospect_count",
+    "budget",
+    "campaign_name",
+    "sender_name",
+    "sender_company",
+)
+DEFAULT_PROSPECT_COUNT = 50
+DEFAULT_BUDGET = Decimal(100)
+MAX_PROSPECTS = 1_000_000
+
+# event written by each action -> the states it may follow, and the state it leads to
+_TRANSITIONS = {
+    "started": ({"deployed", "paused"}, "active"),
+    "paused": ({"active"}, "paused"),
+    "stopped": ({"deployed", "active", "paused"}, "stopped"),
+}
+STATE_AFTER = {"deployed": "deployed", "started": "active", "paused": "paused", "stopped": "stopped"}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    vertical: str
+    location: str
+    prospect_count: int
+    budget: Decimal
+    campaign_name: str
+    sender_name: str | None
+    sender_company: str | None
+
+
+@dataclass(frozen=True)
+class Transition:
+    campaign_id: str
+    previous_state: str
+    state: str
+    changed: bool  # False when the campaign was already in the requested state
+
+
+def parse_deployment(config: object) -> Deployment:
+    config = require_mapping(
+        config, "The campaign config", "{'vertical': 'dentists', 'location': 'Austin, TX'}"
+    )
+    check_keys(config, DEPLOY_FIELDS, "campaign config")
+    vertical = parse_text(config.get("vertical"), "vertical", required=True)
+    location = parse_text(config.get("location"), "location", required=True)
+    assert vertical is not None and location is not None
+    prospect_count = parse_count(config.get("prospect_count", DEFAULT_PROSPECT_COUNT), "prospect_count")
+    if not 1 <= prospect_count <= MAX_PROSPECTS:
+        raise ValidationError(
+            f"'prospect_count' must be between 1 and {MAX_PROSPECTS:,}, got {prospect_count}."
+        )
+    budget = parse_money(config.get("budget", DEFAULT_BUDGET), "budget")
+    name = parse_text(config.get("campaign_name"), "campaign_name", required=False)
+    return Deployment(
+        vertical=vertical,
+        location=location,
+        prospect_count=prospect_count,
+        budget=budget,
+        campaign_name=name or f"{vertical.title()} {location}",
+        sender_name=parse_text(config.get("sender_name"), "sender_name", required=False),
+        sender_company=parse_text(config.get("sender_company"), "sender_company", required=False),
+    )
+
+
+def new_campaign_id(now: datetime) -> str:
+    """Sortable, unique even within one second, and safe in SQL text and file names."""
+    return f"dds_{now:%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:12]}"
+
+
+def record_deployment(
+    conn: duckdb.DuckDBPyConnection,
+    deployment: Deployment,
+    estimated_costs: Mapping[str, Decimal],
+) -> str:
+    """Append the 'deployed' event; refuse a budget below the estimate. Returns the id."""
+    total = estimated_costs["total"]
+    if deployment.budget < total:
+        raise ValidationError(
+            f"The budget (${deployment.budget:.2f}) is below the estimated cost "
+            f"(${total:.2f}) for {deployment.prospect_count} prospects. Increase the "
+            "budget or reduce prospect_count.",
+            budget=float(deployment.budget),
+            estimated_costs={k: float(v) for k, v in estimated_costs.items()},
+        )
+    now = utc_now()
+    campaign_id = new_campaign_id(now)
+    config = {k: v for k, v in asdict(deployment).items()}
+    config["budget"] = str(deployment.budget)
+    config["estimated_costs"] = {k: str(v) for k, v in estimated_costs.items()}
+    conn.execute(
+        """
+        insert into raw.campaign_events (
+            event_id, campaign_id, event_type, reason, campaign_name, vertical, location,
+            prospect_count, budget_usd, sender_name, sender_company, estimated_cost_usd,
+            config, occurred_at, ingested_at
+        ) values (?, ?, 'deployed', 'user', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            uuid.uuid4().hex,
+            campaign_id,
+            deployment.campaign_name,
+            deployment.vertical,
+            deployment.location,
+            deployment.prospect_count,
+            deployment.budget,
+            deployment.sender_name,
+            deployment.sender_company,
+            total,
+            json.dumps(config, sort_keys=True),
+            now,
+            now,
+        ],
+    )
+    return campaign_id
+
+
+def current_state(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> str | None:
+    """The campaign's state from its latest lifecycle event, or None if never deployed."""
+    row = conn.execute(
+        """
+        select event_type from raw.campaign_events
+        where campaign_id = ?
+        order by occurred_at desc, seq desc
+        limit 1
+        """,
+        [campaign_id],
+    ).fetchone()
+    return STATE_AFTER[row[0]] if row else None
+
+
+def require_campaign(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> str:
+    """The campaign's state; a ValidationError if no such campaign was deployed."""
+    state = current_state(conn, campaign_id)
+    if state is None:
+        raise ValidationError(
+            f"Campaign not found: {campaign_id!r}. Check campaign_id (deploy_campaign "
+            "returns it; get_all_campaigns_report lists every campaign)."
+        )
+    return state
+
+
+def record_transition(
+    conn: duckdb.DuckDBPyConnection, campaign_id: str, event_type: str, reason: str = "user"
+) -> Transition:
+    """Append a lifecycle event if the transition is allowed; a repeat is a no-op."""
+    allowed_from, target = _TRANSITIONS[event_type]
+    state = require_campaign(conn, campaign_id)
+    if state == target:
+        return Transition(campaign_id, state, state, changed=False)
+    if state not in allowed_from:
+        raise ValidationError(_refusal(campaign_id, state, event_type))
+    now = utc_now()
+    conn.execute(
+        """
+        insert into raw.campaign_events
+            (event_id, campaign_id, event_type, reason, occurred_at, ingested_at)
+        values (?, ?, ?, ?, ?, ?)
+        """,
+        [uuid.uuid4().hex, campaign_id, event_type, reason, now, now],
+    )
+    return Transition(campaign_id, state, target, changed=True)
+
+
+def _refusal(campaign_id: str, state: str, event_type: str) -> str:
+    if state == "stopped":
+        return (
+            f"Campaign {campaign_id} is stopped, and stopping is permanent. Deploy a new "
+            "campaign to run it again."
+        )
+    if event_type == "paused" and state == "deployed":
+        return (
+            f"Campaign {campaign_id} has not been started, so it cannot be paused. "
+            "Start it with start_campaign, or stop it with stop_campaign."
+        )
+    return f"Campaign {campaign_id} is {state}; it cannot be {event_type}."
+
+
+def deployment_as_config(deployment: Deployment) -> dict[str, Any]:
+    """The config as the facade returns it (numbers as numbers)."""
+    config = asdict(deployment)
+    config["budget"] = float(deployment.budget)
+    return config

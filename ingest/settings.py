@@ -1,0 +1,28 @@
+"""Settings, built once from the environment and passed in (no module-level connections)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_WAREHOUSE = "dds.duckdb"
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: The DuckDB file. Its stem becomes DuckDB's catalog name, so never name a schema after it.
+    warehouse_path: Path
+    #: Close the file after this many idle seconds so dbt, analysts or other processes can open it.
+    idle_release_seconds: float = 2.0
+    #: How long to keep retrying when another process holds the file.
+    lock_timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, warehouse_path: str | os.PathLike[str] | None = None) -> Settings:
+        path = warehouse_path or os.environ.get("DDS_WAREHOUSE") or DEFAULT_WAREHOUSE
+        return cls(
+            warehouse_path=Path(path).expanduser().resolve(),
+            idle_release_seconds=float(os.environ.get("DDS_IDLE_RELEASE_SECONDS", "2.0")),
+            lock_timeout_seconds=float(os.environ.get("DDS_LOCK_TIMEOUT_SECONDS", "30.0")),
+        )

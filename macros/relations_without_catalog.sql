@@ -1,0 +1,19 @@
+{#- DuckDB names the catalog after the file (dds.duckdb -> dds), and dbt-duckdb would write
+    that name into every view it creates: the views would break when the file is copied or
+    renamed (a backup, a test fixture). References without the catalog resolve inside
+    whichever file holds the view. -#}
+{% macro ref() -%}
+    {%- set relation = builtins.ref(*varargs, **kwargs) -%}
+    {%- if relation is string or target.type != 'duckdb' -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+    {%- do return(relation.include(database=false)) -%}
+{%- endmacro %}
+
+{% macro source(source_name, table_name) -%}
+    {%- set relation = builtins.source(source_name, table_name) -%}
+    {%- if target.type != 'duckdb' -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+    {%- do return(relation.include(database=false)) -%}
+{%- endmacro %}

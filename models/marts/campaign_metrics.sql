@@ -1,0 +1,79 @@
+-- One row per campaign: every figure of calculate_lead_metrics, from the sum of its cost
+-- events and its latest cumulative result snapshot. An undefined ratio is null.
+
+with
+
+campaigns as (
+
+    select * from {{ ref('dim_campaigns') }}
+
+),
+
+costs as (
+
+    select * from {{ ref('int_cost_events_aggregated') }}
+
+),
+
+results as (
+
+    select * from {{ ref('int_result_snapshots_latest') }}
+
+),
+
+joined as (
+
+    select
+        campaigns.campaign_id,
+        campaigns.campaign_name,
+        campaigns.vertical,
+        campaigns.location,
+        campaigns.status,
+        campaigns.is_optimizable,
+        campaigns.budget_usd,
+        campaigns.estimated_cost_usd,
+        results.stage as latest_stage,
+        coalesce(results.leads_found, 0) as leads_found,
+        coalesce(results.leads_qualified, 0) as leads_qualified,
+        coalesce(results.emails_sent, 0) as emails_sent,
+        coalesce(results.emails_opened, 0) as emails_opened,
+        coalesce(results.emails_replied, 0) as emails_replied,
+        coalesce(results.revenue_usd, 0) as revenue_usd,
+        coalesce(costs.total_cost_usd, 0) as total_cost_usd,
+        coalesce(costs.cost_event_count, 0) as cost_event_count,
+        coalesce(results.snapshot_count, 0) as snapshot_count,
+        campaigns.deployed_at,
+        results.snapshot_at as last_result_at,
+        costs.last_cost_at,
+        greatest(
+            campaigns.last_lifecycle_event_at,
+            coalesce(costs.last_cost_at, campaigns.last_lifecycle_event_at),
+            coalesce(results.snapshot_at, campaigns.last_lifecycle_event_at)
+        ) as last_active_at
+
+    from campaigns
+    left join costs on campaigns.campaign_id = costs.campaign_id
+    left join results on campaigns.campaign_id = results.campaign_id
+
+),
+
+final as (
+
+    select
+        *,
+        -- multiply before dividing so that exact percentages (40.0, 5.0) stay exact
+        {{ safe_divide('100.0 * leads_qualified', 'leads_found') }} as qualification_rate,
+        {{ safe_divide('100.0 * emails_opened', 'emails_sent') }} as open_rate,
+        {{ safe_divide('100.0 * emails_replied', 'emails_sent') }} as reply_rate,
+        round({{ safe_divide('total_cost_usd', 'leads_found') }}, 6) as cost_per_lead,
+        round({{ safe_divide('total_cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,
+        revenue_usd - total_cost_usd as profit_usd,
+        {{ safe_divide('100.0 * (revenue_usd - total_cost_usd)', 'total_cost_usd') }} as roi,
+        {{ safe_divide('100.0 * total_cost_usd', 'budget_usd') }} as budget_used_pct,
+        budget_usd - total_cost_usd as budget_remaining_usd
+
+    from joined
+
+)
+
+select * from final

@@ -1,0 +1,129 @@
+-- One row per campaign and fired optimization rule, with the value and threshold it was
+-- judged on. Rules compare exact values: each ratio test is cross-multiplied (cost > 20 x
+-- leads rather than cost / leads > 20), and a rule whose denominator is zero is not
+-- evaluated (no "low reply rate" before any email was sent).
+
+{%- set rule_ids = [
+    'high_cost_per_lead', 'low_qualification_rate', 'low_outreach_success',
+    'negative_roi', 'low_roi', 'budget_exceeded', 'scale_up',
+] %}
+
+with
+
+metrics as (
+
+    select * from {{ ref('campaign_metrics') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('optimization_rules') }}
+
+),
+
+checks as (
+
+    select
+        campaign_id,
+
+        leads_found > 0
+        and total_cost_usd > {{ dds_threshold('dds_cost_per_lead_threshold') }} * leads_found
+            as fires_high_cost_per_lead,
+        cost_per_lead as value_high_cost_per_lead,
+        {{ dds_threshold('dds_cost_per_lead_threshold') }} as threshold_high_cost_per_lead,
+
+        leads_found > 0
+        and 100 * leads_qualified
+            < {{ dds_threshold('dds_qualification_rate_threshold') }} * leads_found
+            as fires_low_qualification_rate,
+        qualification_rate as value_low_qualification_rate,
+        {{ dds_threshold('dds_qualification_rate_threshold') }}
+            as threshold_low_qualification_rate,
+
+        emails_sent > 0
+        and 100 * emails_replied < {{ dds_threshold('dds_reply_rate_threshold') }} * emails_sent
+            as fires_low_outreach_success,
+        reply_rate as value_low_outreach_success,
+        {{ dds_threshold('dds_reply_rate_threshold') }} as threshold_low_outreach_success,
+
+        total_cost_usd > 0
+        and total_cost_usd >= {{ dds_threshold('dds_negative_roi_min_spend') }}
+        and (not {{ dds_flag('dds_negative_roi_requires_outreach') }} or emails_sent > 0)
+        and revenue_usd < total_cost_usd
+            as fires_negative_roi,
+        roi as value_negative_roi,
+        0 as threshold_negative_roi,
+
+        total_cost_usd > 0
+        and revenue_usd >= total_cost_usd
+        and 100 * (revenue_usd - total_cost_usd)
+            < {{ dds_threshold('dds_low_roi_threshold') }} * total_cost_usd
+            as fires_low_roi,
+        roi as value_low_roi,
+        {{ dds_threshold('dds_low_roi_threshold') }} as threshold_low_roi,
+
+        total_cost_usd > budget_usd as fires_budget_exceeded,
+        total_cost_usd as value_budget_exceeded,
+        budget_usd as threshold_budget_exceeded,
+
+        total_cost_usd > 0
+        and leads_found > 0
+        and 100 * (revenue_usd - total_cost_usd)
+            > {{ dds_threshold('dds_scale_up_roi_threshold') }} * total_cost_usd
+        and total_cost_usd
+            < {{ dds_threshold('dds_scale_up_cost_per_lead_threshold') }} * leads_found
+        and 100 * leads_qualified
+            > {{ dds_threshold('dds_scale_up_qualification_rate_threshold') }} * leads_found
+            as fires_scale_up,
+        roi as value_scale_up,
+        {{ dds_threshold('dds_scale_up_roi_threshold') }} as threshold_scale_up
+
+    from metrics
+
+),
+
+fired as (
+
+    {% for rule_id in rule_ids %}
+    select
+        campaign_id,
+        '{{ rule_id }}' as rule_id,
+        cast(value_{{ rule_id }} as double) as current_value,
+        cast(threshold_{{ rule_id }} as double) as threshold_value
+
+    from checks
+    where fires_{{ rule_id }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+final as (
+
+    select
+        fired.campaign_id || '|' || fired.rule_id as flag_id,
+        fired.campaign_id,
+        fired.rule_id,
+        rules.issue,
+        rules.metric,
+        fired.current_value,
+        fired.threshold_value,
+        rules.severity,
+        case rules.severity
+            when 'critical' then 4
+            when 'high' then 3
+            when 'medium' then 2
+            else 1
+        end as severity_rank,
+        rules.action,
+        rules.is_auto_action,
+        rules.recommendation,
+        rules.expected_impact
+
+    from fired
+    inner join rules on fired.rule_id = rules.rule_id
+
+)
+
+select * from final

@@ -1,0 +1,113 @@
+-- One row per vertical and estimate step: the expected cost per prospect at today's prices.
+-- '*' is the default vertical; a vertical's own rows in estimate_assumptions replace the
+-- default rows of the same step. The facade multiplies by the prospect count.
+
+with
+
+prices as (
+
+    select * from {{ ref('provider_prices') }}
+
+),
+
+assumptions as (
+
+    select * from {{ ref('estimate_assumptions') }}
+
+),
+
+prices_in_force as (
+
+    select
+        provider,
+        item,
+        unit,
+        -- decimal division returns a double here; 12 places recover the exact price
+        cast(price_usd / per_quantity as decimal(38, 12)) as unit_price_usd,
+        row_number() over (
+            partition by provider, item, unit
+            order by effective_from desc
+        ) as recency_rank
+
+    from prices
+    where effective_from <= current_date
+
+),
+
+keyed_assumptions as (
+
+    select
+        coalesce(nullif(lower(trim(vertical)), ''), '*') as vertical,
+        step,
+        provider,
+        item,
+        unit,
+        quantity_per_prospect
+
+    from assumptions
+
+),
+
+verticals as (
+
+    select distinct vertical from keyed_assumptions
+
+),
+
+-- every vertical gets every step: its own rows where it has them, the defaults otherwise
+effective_assumptions as (
+
+    select verticals.vertical, own.step, own.provider, own.item, own.unit,
+        own.quantity_per_prospect
+    from verticals
+    inner join keyed_assumptions as own on verticals.vertical = own.vertical
+
+    union all
+
+    select verticals.vertical, defaults.step, defaults.provider, defaults.item, defaults.unit,
+        defaults.quantity_per_prospect
+    from verticals
+    inner join keyed_assumptions as defaults on defaults.vertical = '*'
+    where verticals.vertical <> '*'
+        and not exists (
+            select 1 from keyed_assumptions as own
+            where own.vertical = verticals.vertical and own.step = defaults.step
+        )
+
+),
+
+priced as (
+
+    select
+        effective_assumptions.vertical,
+        effective_assumptions.step,
+        effective_assumptions.provider,
+        effective_assumptions.quantity_per_prospect * prices_in_force.unit_price_usd
+            as cost_per_prospect_usd,
+        prices_in_force.unit_price_usd is null as is_unpriced
+
+    from effective_assumptions
+    left join prices_in_force
+        on effective_assumptions.provider = prices_in_force.provider
+        and effective_assumptions.item = prices_in_force.item
+        and effective_assumptions.unit = prices_in_force.unit
+        and prices_in_force.recency_rank = 1
+
+),
+
+final as (
+
+    select
+        vertical || '|' || step as estimate_rate_id,
+        vertical,
+        step,
+        min(provider) as provider,
+        sum(cost_per_prospect_usd) as cost_per_prospect_usd,
+        bool_or(is_unpriced) as has_unpriced_item
+
+    from priced
+    group by vertical, step
+
+)
+
+select * from final

@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    select * from {{ source('dds', 'campaign_events') }}
+
+),
+
+renamed as (
+
+    select
+        event_id as campaign_event_id,
+        seq as event_seq,
+        campaign_id,
+        event_type,
+        reason as event_reason,
+        campaign_name,
+        vertical,
+        location,
+        prospect_count,
+        cast(budget_usd as decimal(18, 6)) as budget_usd,
+        sender_name,
+        sender_company,
+        cast(estimated_cost_usd as decimal(18, 6)) as estimated_cost_usd,
+        config,
+        cast(occurred_at as timestamp) as occurred_at,
+        cast(ingested_at as timestamp) as ingested_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select * from {{ source('dds', 'result_snapshots') }}
+
+),
+
+renamed as (
+
+    select
+        snapshot_id,
+        seq as event_seq,
+        campaign_id,
+        stage,
+        leads_found,
+        leads_qualified,
+        emails_sent,
+        emails_opened,
+        emails_replied,
+        cast(revenue_usd as decimal(18, 6)) as revenue_usd,
+        source as snapshot_source,
+        cast(occurred_at as timestamp) as occurred_at,
+        cast(ingested_at as timestamp) as ingested_at
+
+    from source
+
+)
+
+select * from renamed
