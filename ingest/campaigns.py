@@ -46,7 +46,12 @@ _TRANSITIONS = {
     "paused": ({"active"}, "paused"),
     "stopped": ({"deployed", "active", "paused"}, "stopped"),
 }
-STATE_AFTER = {"deployed": "deployed", "started": "active", "paused": "paused", "stopped": "stopped"}
+STATE_AFTER = {
+    "deployed": "deployed",
+    "started": "active",
+    "paused": "paused",
+    "stopped": "stopped",
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,9 @@ def parse_deployment(config: object) -> Deployment:
     vertical = parse_text(config.get("vertical"), "vertical", required=True)
     location = parse_text(config.get("location"), "location", required=True)
     assert vertical is not None and location is not None
-    prospect_count = parse_count(config.get("prospect_count", DEFAULT_PROSPECT_COUNT), "prospect_count")
+    prospect_count = parse_count(
+        config.get("prospect_count", DEFAULT_PROSPECT_COUNT), "prospect_count"
+    )
     if not 1 <= prospect_count <= MAX_PROSPECTS:
         raise ValidationError(
             f"'prospect_count' must be between 1 and {MAX_PROSPECTS:,}, got {prospect_count}."
@@ -112,7 +119,10 @@ def record_deployment(
             f"(${total:.2f}) for {deployment.prospect_count} prospects. Increase the "
             "budget or reduce prospect_count.",
             budget=float(deployment.budget),
-            estimated_costs={k: float(v) for k, v in estimated_costs.items()},
+            estimated_costs={
+                **{k: float(v) for k, v in estimated_costs.items()},
+                "cost_per_prospect": round(float(total / deployment.prospect_count), 6),
+            },
         )
     now = utc_now()
     campaign_id = new_campaign_id(now)

@@ -84,14 +84,18 @@ def parse_cost(costs: object) -> CostEvent:
         provider=normalize_name(costs["provider"], "provider"),
         amount=parse_money(costs["cost"], "cost"),
         model=parse_text(usage["model"], "model", required=False),
-        input_tokens=None if usage["input_tokens"] is None
+        input_tokens=None
+        if usage["input_tokens"] is None
         else parse_count(usage["input_tokens"], "input_tokens"),
-        output_tokens=None if usage["output_tokens"] is None
+        output_tokens=None
+        if usage["output_tokens"] is None
         else parse_count(usage["output_tokens"], "output_tokens"),
         units=None if units is None else parse_money(units, "units"),
         details_json=details_json,
         idempotency_key=parse_text(key, "idempotency_key", required=False),
-        occurred_at=utc_now() if occurred_at is None else parse_timestamp(occurred_at, "occurred_at"),
+        occurred_at=utc_now()
+        if occurred_at is None
+        else parse_timestamp(occurred_at, "occurred_at"),
     )
 
 

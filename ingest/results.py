@@ -64,7 +64,9 @@ def parse_results(results: object) -> ResultInput:
     return ResultInput(
         stage=normalize_name(results["stage"], "stage"),
         figures=figures,
-        occurred_at=utc_now() if occurred_at is None else parse_timestamp(occurred_at, "occurred_at"),
+        occurred_at=utc_now()
+        if occurred_at is None
+        else parse_timestamp(occurred_at, "occurred_at"),
     )
 
 
@@ -84,7 +86,11 @@ def record_results(
         """,
         [campaign_id, result.occurred_at],
     ).fetchone()
-    base = dict(zip(FIGURE_FIELDS, previous)) if previous else dict.fromkeys(FIGURE_FIELDS, 0)
+    base = (
+        dict(zip(FIGURE_FIELDS, previous, strict=True))
+        if previous
+        else dict.fromkeys(FIGURE_FIELDS, 0)
+    )
     figures = {**base, **result.figures}
     figures["revenue"] = Decimal(figures["revenue"])
     _check_consistent(figures)

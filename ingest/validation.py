@@ -127,8 +127,7 @@ def parse_timestamp(value: object, field: str) -> datetime:
             value = datetime.fromisoformat(value.strip())
         except ValueError as exc:
             raise ValidationError(
-                f"'{field}' must be an ISO-8601 time such as '2026-01-31T14:00:00Z', "
-                f"got {value!r}."
+                f"'{field}' must be an ISO-8601 time such as '2026-01-31T14:00:00Z', got {value!r}."
             ) from exc
     if not isinstance(value, datetime):
         raise ValidationError(f"'{field}' must be a datetime or ISO-8601 string, got {value!r}.")

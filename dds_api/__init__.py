@@ -1,0 +1,28 @@
+"""The DDS integration for NovaOS: ``from dds_api import get_dds``."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from dds_api.facade import DDSIntegration
+from ingest.settings import Settings
+
+__all__ = ["DDSIntegration", "get_dds"]
+
+_instances: dict[str, DDSIntegration] = {}
+_instances_lock = threading.Lock()
+
+
+def get_dds(warehouse_path: str | os.PathLike[str] | None = None) -> DDSIntegration:
+    """The process's facade for a warehouse (DDS_WAREHOUSE, default ./dds.duckdb).
+
+    One per warehouse file and process, because opening DuckDB costs ~20 ms; the first call
+    builds the marts if this warehouse does not have them yet.
+    """
+    settings = Settings.from_env(warehouse_path)
+    key = str(settings.warehouse_path)
+    with _instances_lock:
+        if key not in _instances:
+            _instances[key] = DDSIntegration(settings)
+        return _instances[key]

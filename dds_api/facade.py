@@ -1,0 +1,484 @@
+"""The DDS integration facade: the spec's methods, each a thin step from a dict to a mart.
+
+Writes go through ingest/ (validated once, appended as events); reads select from the marts,
+which are views over the raw events, so every call sees every event written before it.
+No method raises on bad input: it returns {'status': 'error', 'message': ...}.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import duckdb
+
+from dds_api import shapes
+from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc_iso
+from dds_api.project import ensure_built
+from ingest import campaigns, costs, results
+from ingest.errors import ValidationError
+from ingest.settings import Settings
+from ingest.validation import parse_campaign_id, parse_count, parse_text, utc_now
+from ingest.warehouse import Warehouse, WarehouseBusyError
+
+REPORT_TYPES = ("full", "costs", "leads", "outreach")
+AUTO_PAUSE_ACTION = "PAUSE_CAMPAIGN"
+
+METRICS_SQL = "select * from marts.campaign_metrics where campaign_id = ?"
+FLAGS_SQL = """
+    select * from marts.campaign_optimization_flags
+    where campaign_id = ?
+    order by severity_rank desc, rule_id
+"""
+PRIORITY_SQL = "select priority from marts.campaign_optimization where campaign_id = ?"
+CONFIG_SQL = "select config from marts.dim_campaigns where campaign_id = ?"
+COST_BREAKDOWN_SQL = """
+    select provider, operation, sum(cost_usd) as cost_usd,
+           sum(cost_event_count) as cost_event_count
+    from marts.campaign_cost_breakdown
+    where campaign_id = ?
+    group by grouping sets ((provider), (operation), (provider, operation))
+    order by cost_usd desc, provider, operation
+"""
+ESTIMATE_SQL = """
+    select step, cast(cost_per_prospect_usd * ? as decimal(18, 6)) as cost_usd, has_unpriced_item
+    from marts.cost_estimate_rates
+    where vertical = coalesce(
+        (select max(vertical) from marts.cost_estimate_rates where vertical = ?), '*')
+    order by case step
+        when 'scraping' then 1 when 'website_analysis' then 2 when 'lead_scoring' then 3
+        when 'email_finding' then 4 when 'outreach' then 5 else 6 end, step
+"""
+
+F = TypeVar("F", bound=Callable[..., dict[str, Any]])
+
+
+def _error(message: str, **context: Any) -> dict[str, Any]:
+    return {"status": "error", "message": message, **context}
+
+
+def returns_error_dict(method: F) -> F:
+    """Bad input, an unknown campaign or a busy warehouse become an error dict, never raise."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return method(*args, **kwargs)
+        except ValidationError as exc:
+            return _error(exc.message, **exc.context)
+        except WarehouseBusyError as exc:
+            return _error(str(exc))
+        except duckdb.Error as exc:
+            return _error(
+                f"The warehouse could not complete {method.__name__}: {exc}. Nothing was "
+                "changed. If the marts are missing, run `dds build`."
+            )
+
+    return wrapper  # type: ignore[return-value]
+
+
+class DDSIntegration:
+    """What `get_dds()` returns. One per warehouse file and process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.warehouse = Warehouse(settings)
+        ensure_built(self.warehouse)
+
+    # ----------------------------------------------------------------- deployment & lifecycle
+
+    @returns_error_dict
+    def estimate_campaign_costs(
+        self, prospect_count: int = campaigns.DEFAULT_PROSPECT_COUNT, vertical: str | None = None
+    ) -> dict[str, Any]:
+        """Expected cost per step (scraping, ..., outreach), total and cost_per_prospect."""
+        prospects = parse_count(prospect_count, "prospect_count")
+        if prospects < 1:
+            raise ValidationError("'prospect_count' must be at least 1.")
+        vertical = parse_text(vertical, "vertical", required=False)
+        with self.warehouse.connect() as conn:
+            estimate = self._estimate(conn, prospects, vertical)
+        return {
+            **{step: money(cost) for step, cost in estimate.items()},
+            "cost_per_prospect": money(estimate["total"] / prospects),
+            "prospect_count": prospects,
+            "vertical": vertical,
+        }
+
+    def _estimate(
+        self, conn: duckdb.DuckDBPyConnection, prospects: int, vertical: str | None
+    ) -> dict[str, Decimal]:
+        key = (vertical or "*").strip().lower()
+        rows = conn.execute(ESTIMATE_SQL, [prospects, key]).fetchall()
+        unpriced = [step for step, _, missing in rows if missing]
+        if not rows or unpriced:
+            raise ValidationError(
+                "The price list has no price in force for estimate step(s) "
+                f"{', '.join(unpriced) or '(none defined)'}. Add the row to "
+                "seeds/provider_prices.csv and run `dds build`."
+            )
+        estimate = {step: cost for step, cost, _ in rows}
+        estimate["total"] = sum(estimate.values(), Decimal(0))
+        return estimate
+
+    @returns_error_dict
+    def deploy_campaign(self, config: dict[str, Any]) -> dict[str, Any]:
+        deployment = campaigns.parse_deployment(config)
+        with self.warehouse.transaction() as conn:
+            estimate = self._estimate(conn, deployment.prospect_count, deployment.vertical)
+            campaign_id = campaigns.record_deployment(conn, deployment, estimate)
+        estimated_costs = {step: money(cost) for step, cost in estimate.items()}
+        estimated_costs["cost_per_prospect"] = money(estimate["total"] / deployment.prospect_count)
+        return {
+            "status": "deployed",
+            "campaign_id": campaign_id,
+            "campaign_name": deployment.campaign_name,
+            "config": campaigns.deployment_as_config(deployment),
+            "estimated_costs": estimated_costs,
+            "next_steps": [
+                f"Start the campaign: dds.start_campaign('{campaign_id}')",
+                "Log each DDS API cost as it is incurred: dds.log_dds_costs(campaign_id, {...})",
+                "Log cumulative results after each stage: dds.log_dds_results(campaign_id, {...})",
+                "Review performance daily: dds.optimize_campaign(campaign_id)",
+            ],
+        }
+
+    @returns_error_dict
+    def start_campaign(self, campaign_id: str) -> dict[str, Any]:
+        return self._transition(campaign_id, "started", "user")
+
+    @returns_error_dict
+    def pause_campaign(self, campaign_id: str) -> dict[str, Any]:
+        return self._transition(campaign_id, "paused", "user")
+
+    @returns_error_dict
+    def stop_campaign(self, campaign_id: str) -> dict[str, Any]:
+        return self._transition(campaign_id, "stopped", "user")
+
+    def _transition(self, campaign_id: str, event_type: str, reason: str) -> dict[str, Any]:
+        campaign_id = parse_campaign_id(campaign_id)
+        with self.warehouse.transaction() as conn:
+            change = campaigns.record_transition(conn, campaign_id, event_type, reason)
+        verb = {"started": "started", "paused": "paused", "stopped": "stopped permanently"}
+        message = (
+            f"Campaign {campaign_id} {verb[event_type]}."
+            if change.changed
+            else f"Campaign {campaign_id} was already {change.state}; nothing changed."
+        )
+        return {
+            "status": event_type,
+            "campaign_id": campaign_id,
+            "message": message,
+            "previous_status": change.previous_state,
+            "changed": change.changed,
+        }
+
+    # ---------------------------------------------------------------------------- events
+
+    @returns_error_dict
+    def log_dds_costs(self, campaign_id: str, costs_: dict[str, Any]) -> dict[str, Any]:
+        campaign_id = parse_campaign_id(campaign_id)
+        event = costs.parse_cost(costs_)
+        with self.warehouse.transaction() as conn:
+            logged = costs.record_cost(conn, campaign_id, event)
+        return {
+            "status": "logged",
+            "cost_id": logged.cost_id,
+            "campaign_id": campaign_id,
+            "cost": money(event.amount),
+            "operation": event.operation,
+            "provider": event.provider,
+            "duplicate": logged.duplicate,
+            "occurred_at": utc_iso(event.occurred_at),
+        }
+
+    @returns_error_dict
+    def log_dds_results(self, campaign_id: str, results_: dict[str, Any]) -> dict[str, Any]:
+        campaign_id = parse_campaign_id(campaign_id)
+        result = results.parse_results(results_)
+        with self.warehouse.transaction() as conn:
+            snapshot = results.record_results(conn, campaign_id, result)
+        figures = {
+            name: (money(value) if name == "revenue" else int(value))
+            for name, value in snapshot.figures.items()
+        }
+        return {
+            "status": "logged",
+            "campaign_id": campaign_id,
+            "stage": snapshot.stage,
+            "snapshot_id": snapshot.snapshot_id,
+            **figures,
+            "occurred_at": utc_iso(snapshot.occurred_at),
+        }
+
+    # ----------------------------------------------------------------------------- reads
+
+    def _metrics_row(self, conn: duckdb.DuckDBPyConnection, campaign_id: str) -> dict[str, Any]:
+        campaign_id = parse_campaign_id(campaign_id)
+        row = fetch_dict(conn, METRICS_SQL, [campaign_id])
+        if row is None:
+            campaigns.require_campaign(conn, campaign_id)  # raises the not-found error
+            raise ValidationError(
+                f"Campaign {campaign_id} has events but no marts row; run `dds build`."
+            )
+        return row
+
+    @returns_error_dict
+    def calculate_lead_metrics(self, campaign_id: str) -> dict[str, Any]:
+        with self.warehouse.connect() as conn:
+            row = self._metrics_row(conn, campaign_id)
+        return {
+            "status": row["status"],
+            "campaign_id": row["campaign_id"],
+            "campaign_name": row["campaign_name"],
+            **shapes.lead_metrics(row),
+            **shapes.budget_figures(row),
+            "latest_stage": row["latest_stage"],
+            "calculated_at": utc_iso(utc_now()),
+        }
+
+    @returns_error_dict
+    def get_campaign_status(self, campaign_id: str) -> dict[str, Any]:
+        with self.warehouse.connect() as conn:
+            row = self._metrics_row(conn, campaign_id)
+            config_json = conn.execute(CONFIG_SQL, [row["campaign_id"]]).fetchone()[0]
+            priority = conn.execute(PRIORITY_SQL, [row["campaign_id"]]).fetchone()[0]
+            flags = fetch_dicts(conn, FLAGS_SQL, [row["campaign_id"]])
+        config, estimate = shapes.campaign_config(config_json)
+        metrics = shapes.lead_metrics(row)
+        return {
+            "status": row["status"],
+            "campaign_id": row["campaign_id"],
+            "campaign_name": row["campaign_name"],
+            "deployed_at": utc_iso(row["deployed_at"]),
+            "last_active": utc_iso(row["last_active_at"]),
+            "config": config,
+            "estimated_costs": estimate,
+            "metrics": metrics,
+            "performance": {
+                "roi": metrics["roi"],
+                "profit": metrics["profit"],
+                "total_cost": metrics["total_cost"],
+                "revenue_generated": metrics["revenue_generated"],
+                "cost_per_lead": metrics["cost_per_lead"],
+                **shapes.budget_figures(row),
+                "priority": priority,
+                "flags": [flag["rule_id"] for flag in flags],
+            },
+            "dds_details": {
+                "latest_stage": row["latest_stage"],
+                "result_snapshots": count(row["snapshot_count"]),
+                "cost_events": count(row["cost_event_count"]),
+                "last_result_at": utc_iso(row["last_result_at"]),
+                "dds_system": "not connected",
+            },
+        }
+
+    @returns_error_dict
+    def generate_campaign_report(
+        self, campaign_id: str, report_type: str = "full"
+    ) -> dict[str, Any]:
+        if report_type not in REPORT_TYPES:
+            raise ValidationError(
+                f"Unknown report_type {report_type!r}. Use one of: {', '.join(REPORT_TYPES)}."
+            )
+        with self.warehouse.connect() as conn:
+            row = self._metrics_row(conn, campaign_id)
+            breakdown = fetch_dicts(conn, COST_BREAKDOWN_SQL, [row["campaign_id"]])
+        metrics = shapes.lead_metrics(row)
+        sections = {
+            "costs": {
+                "total_cost": metrics["total_cost"],
+                "cost_per_lead": metrics["cost_per_lead"],
+                "cost_per_qualified_lead": metrics["cost_per_qualified_lead"],
+                **shapes.budget_figures(row),
+                "cost_breakdown": shapes.cost_breakdown(breakdown),
+            },
+            "leads": {
+                key: metrics[key]
+                for key in (
+                    "leads_generated",
+                    "leads_qualified",
+                    "qualification_rate",
+                    "cost_per_lead",
+                    "cost_per_qualified_lead",
+                )
+            },
+            "outreach": {
+                key: metrics[key]
+                for key in (
+                    "emails_sent",
+                    "emails_opened",
+                    "emails_replied",
+                    "open_rate",
+                    "reply_rate",
+                    "outreach_success_rate",
+                )
+            },
+        }
+        report: dict[str, Any] = {
+            "report_type": report_type,
+            "campaign_id": row["campaign_id"],
+            "campaign_name": row["campaign_name"],
+            "campaign_status": row["status"],
+        }
+        if report_type == "full":
+            for section in sections.values():
+                report.update(section)
+            report.update(
+                {
+                    "revenue_generated": metrics["revenue_generated"],
+                    "profit": metrics["profit"],
+                    "roi": metrics["roi"],
+                }
+            )
+        else:
+            report.update(sections[report_type])
+        report["generated_at"] = utc_iso(utc_now())
+        return report
+
+    @returns_error_dict
+    def get_all_campaigns_report(self) -> dict[str, Any]:
+        with self.warehouse.connect() as conn:
+            summary = fetch_dict(conn, "select * from marts.portfolio_summary")
+            rows = fetch_dicts(
+                conn, "select * from marts.campaign_metrics order by deployed_at, campaign_id"
+            )
+        assert summary is not None  # an aggregate without group by always returns a row
+        return {
+            "summary": {
+                "total_campaigns": count(summary["total_campaigns"]),
+                "active_campaigns": count(summary["active_campaigns"]),
+                "paused_campaigns": count(summary["paused_campaigns"]),
+                "stopped_campaigns": count(summary["stopped_campaigns"]),
+                "deployed_campaigns": count(summary["deployed_campaigns"]),
+                "total_cost": money(summary["total_cost_usd"]),
+                "total_revenue": money(summary["total_revenue_usd"]),
+                "total_roi": ratio(summary["total_roi"]),
+                "profit": money(summary["profit_usd"]),
+                "total_leads": count(summary["total_leads_found"]),
+                "total_qualified_leads": count(summary["total_leads_qualified"]),
+                "cost_per_lead": money(summary["cost_per_lead"]),
+            },
+            "campaigns": [shapes.campaign_row(row) for row in rows],
+            "generated_at": utc_iso(utc_now()),
+        }
+
+    # ------------------------------------------------------------------------ optimization
+
+    @returns_error_dict
+    def optimize_campaign(self, campaign_id: str) -> dict[str, Any]:
+        with self.warehouse.connect() as conn:
+            row = self._metrics_row(conn, campaign_id)
+            flags = fetch_dicts(conn, FLAGS_SQL, [row["campaign_id"]])
+            priority = conn.execute(PRIORITY_SQL, [row["campaign_id"]]).fetchone()[0]
+        paused = self._auto_pause([row] if self._needs_pause(row, flags) else [])
+        return self._optimization(row, flags, priority, paused)
+
+    @returns_error_dict
+    def optimize_all_campaigns(self) -> dict[str, Any]:
+        """Analyse every active and paused campaign (stopped ones are history) in one pass."""
+        with self.warehouse.connect() as conn:
+            rows = fetch_dicts(
+                conn,
+                """
+                select metrics.*, optimization.priority
+                from marts.campaign_metrics as metrics
+                inner join marts.campaign_optimization as optimization
+                    on metrics.campaign_id = optimization.campaign_id
+                where metrics.is_optimizable
+                order by metrics.deployed_at, metrics.campaign_id
+                """,
+            )
+            all_flags = fetch_dicts(
+                conn,
+                """
+                select flags.*
+                from marts.campaign_optimization_flags as flags
+                inner join marts.dim_campaigns as campaigns
+                    on flags.campaign_id = campaigns.campaign_id
+                where campaigns.is_optimizable
+                order by flags.campaign_id, flags.severity_rank desc, flags.rule_id
+                """,
+            )
+        flags_by_campaign: dict[str, list[dict[str, Any]]] = {}
+        for flag in all_flags:
+            flags_by_campaign.setdefault(flag["campaign_id"], []).append(flag)
+        to_pause = [
+            row
+            for row in rows
+            if self._needs_pause(row, flags_by_campaign.get(row["campaign_id"], []))
+        ]
+        paused = self._auto_pause(to_pause)
+        all_results = [
+            self._optimization(
+                row, flags_by_campaign.get(row["campaign_id"], []), row["priority"], paused
+            )
+            for row in rows
+        ]
+        needing_attention = [
+            {
+                "campaign_id": result["campaign_id"],
+                "campaign_name": result["campaign_name"],
+                "priority": result["priority"],
+                "recommendations": result["recommendations"],
+            }
+            for result in all_results
+            if result["priority"] != "LOW"
+        ]
+        return {
+            "total_campaigns_analyzed": len(all_results),
+            "critical_issues": sum(r["priority"] == "CRITICAL" for r in all_results),
+            "high_priority_issues": sum(r["priority"] == "HIGH" for r in all_results),
+            "campaigns_needing_attention": needing_attention,
+            "campaigns_paused": sorted(paused),
+            "all_results": all_results,
+            "generated_at": utc_iso(utc_now()),
+        }
+
+    @staticmethod
+    def _needs_pause(row: dict[str, Any], flags: list[dict[str, Any]]) -> bool:
+        return row["status"] == "active" and any(
+            flag["action"] == AUTO_PAUSE_ACTION and flag["is_auto_action"] for flag in flags
+        )
+
+    def _auto_pause(self, rows: list[dict[str, Any]]) -> dict[str, str]:
+        """Pause each campaign, recording the reason as a lifecycle event. Returns id -> reason."""
+        paused: dict[str, str] = {}
+        if not rows:
+            return paused
+        with self.warehouse.transaction() as conn:
+            for row in rows:
+                reason = "auto: negative ROI"
+                change = campaigns.record_transition(conn, row["campaign_id"], "paused", reason)
+                if change.changed:
+                    paused[row["campaign_id"]] = reason
+        return paused
+
+    @staticmethod
+    def _optimization(
+        row: dict[str, Any], flags: list[dict[str, Any]], priority: str, paused: dict[str, str]
+    ) -> dict[str, Any]:
+        metrics = shapes.lead_metrics(row)
+        campaign_id = row["campaign_id"]
+        actions_taken = (
+            [{"action": AUTO_PAUSE_ACTION, "reason": paused[campaign_id]}]
+            if campaign_id in paused
+            else []
+        )
+        return {
+            "campaign_id": campaign_id,
+            "campaign_name": row["campaign_name"],
+            "campaign_status": "paused" if campaign_id in paused else row["status"],
+            "analysis_date": utc_iso(utc_now()),
+            "current_performance": {**metrics, **shapes.budget_figures(row)},
+            "recommendations": [shapes.recommendation(flag) for flag in flags],
+            "suggested_actions": shapes.suggested_actions(flags),
+            "priority": priority,
+            "actions_taken": actions_taken,
+        }
+
+    def close(self) -> None:
+        self.warehouse.close()

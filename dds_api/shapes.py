@@ -1,0 +1,111 @@
+"""The dicts the facade returns, built from mart rows (names NovaOS code already reads)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from dds_api.formatting import count, money, ratio, utc_iso
+
+CONFIG_KEYS = (
+    "vertical",
+    "location",
+    "prospect_count",
+    "budget",
+    "campaign_name",
+    "sender_name",
+    "sender_company",
+)
+
+
+def lead_metrics(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Every field of calculate_lead_metrics, from a campaign_metrics row."""
+    return {
+        "leads_generated": count(row["leads_found"]),
+        "leads_qualified": count(row["leads_qualified"]),
+        "qualification_rate": ratio(row["qualification_rate"]),
+        "cost_per_lead": money(row["cost_per_lead"]),
+        "cost_per_qualified_lead": money(row["cost_per_qualified_lead"]),
+        "emails_sent": count(row["emails_sent"]),
+        "emails_opened": count(row["emails_opened"]),
+        "emails_replied": count(row["emails_replied"]),
+        "open_rate": ratio(row["open_rate"]),
+        "reply_rate": ratio(row["reply_rate"]),
+        "outreach_success_rate": ratio(row["reply_rate"]),
+        "total_cost": money(row["total_cost_usd"]),
+        "revenue_generated": money(row["revenue_usd"]),
+        "roi": ratio(row["roi"]),
+        "profit": money(row["profit_usd"]),
+    }
+
+
+def budget_figures(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "budget": money(row["budget_usd"]),
+        "budget_used": ratio(row["budget_used_pct"]),  # percent of the budget spent
+        "budget_remaining": money(row["budget_remaining_usd"]),
+    }
+
+
+def campaign_config(config_json: str) -> tuple[dict[str, Any], dict[str, float]]:
+    """The deploy-time config and estimate, as stored on the 'deployed' event."""
+    stored = json.loads(config_json)
+    config = {key: stored.get(key) for key in CONFIG_KEYS}
+    config["budget"] = money(config["budget"] and float(config["budget"]))
+    estimate = {k: money(float(v)) for k, v in stored.get("estimated_costs", {}).items()}
+    return config, estimate
+
+
+def recommendation(flag: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "rule": flag["rule_id"],
+        "issue": flag["issue"],
+        "metric": flag["metric"],
+        "current_value": ratio(flag["current_value"]),
+        "threshold": ratio(flag["threshold_value"]),
+        "severity": flag["severity"],
+        "action": flag["action"],
+        "recommendation": flag["recommendation"],
+        "expected_impact": flag["expected_impact"],
+    }
+
+
+def suggested_actions(flags: Iterable[Mapping[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(flag["action"] for flag in flags))
+
+
+def cost_breakdown(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Spend by provider, by operation and by both, from COST_BREAKDOWN_SQL's grouping sets."""
+    breakdown: dict[str, Any] = {"by_provider": {}, "by_operation": {}, "detail": []}
+    for row in rows:
+        cost = money(row["cost_usd"])
+        if row["operation"] is None:
+            breakdown["by_provider"][row["provider"]] = cost
+        elif row["provider"] is None:
+            breakdown["by_operation"][row["operation"]] = cost
+        else:
+            breakdown["detail"].append(
+                {
+                    "provider": row["provider"],
+                    "operation": row["operation"],
+                    "cost": cost,
+                    "events": count(row["cost_event_count"]),
+                }
+            )
+    return breakdown
+
+
+def campaign_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One campaign in get_all_campaigns_report."""
+    return {
+        "campaign_id": row["campaign_id"],
+        "campaign_name": row["campaign_name"],
+        "status": row["status"],
+        "vertical": row["vertical"],
+        "location": row["location"],
+        **lead_metrics(row),
+        **budget_figures(row),
+        "deployed_at": utc_iso(row["deployed_at"]),
+        "last_active": utc_iso(row["last_active_at"]),
+    }
