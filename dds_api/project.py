@@ -17,8 +17,9 @@ from pathlib import Path
 from ingest.validation import utc_now
 from ingest.warehouse import Warehouse
 
-# Files whose change means the views must be rebuilt.
-_PROJECT_GLOBS = ("dbt_project.yml", "models/**/*", "macros/**/*", "seeds/**/*")
+# Files whose change means the views must be rebuilt: SQL, macros, seeds and the project's
+# vars. The YAML beside the models holds docs and tests, which bootstrapping does not run.
+_PROJECT_GLOBS = ("dbt_project.yml", "models/**/*.sql", "macros/**/*.sql", "seeds/**/*.csv")
 BUILD_INFO_TABLE = "main.dds_build_info"
 # Bootstrapping builds seeds and views only; `dds build` and CI run the tests too.
 BOOTSTRAP_ARGS = (
@@ -60,16 +61,11 @@ def run_dbt(args: list[str] | tuple[str, ...], warehouse_path: str) -> str:
     """Run dbt on the warehouse in a subprocess; return its output or raise DbtError."""
     root = project_dir()
     env = {**os.environ, "DDS_WAREHOUSE": warehouse_path, "DO_NOT_TRACK": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "dbt.cli.main",
-        *args,
-        "--project-dir",
-        str(root),
-        "--profiles-dir",
-        str(root),
-    ]
+    # the dbt script of the interpreter we run in, so a venv's dbt is used even when the
+    # venv is not activated
+    script = Path(sys.executable).with_name("dbt")
+    runner = [str(script)] if script.is_file() else [sys.executable, "-m", "dbt.cli.main"]
+    command = [*runner, *args, "--project-dir", str(root), "--profiles-dir", str(root)]
     completed = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     output = completed.stdout + completed.stderr
     if completed.returncode != 0:

@@ -1,0 +1,88 @@
+"""Fixtures: a real DuckDB warehouse with real dbt-built views, fresh for every test.
+
+dbt builds the views once per session into a template file; each test gets a copy of it
+(the views carry no catalog name, so a copied file works as it is).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dds_api.facade import DDSIntegration
+from ingest.settings import Settings
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+SPEC_CONFIG: dict[str, Any] = {
+    "vertical": "dentists",
+    "location": "Austin, TX",
+    "prospect_count": 50,
+    "budget": 150,
+    "campaign_name": "Dentists Austin Q1",
+    "sender_name": "John Smith",
+    "sender_company": "Marketing Solutions Pro",
+}
+
+
+def make_dds(path: Path, **settings: Any) -> DDSIntegration:
+    return DDSIntegration(Settings(warehouse_path=path, **settings))
+
+
+@pytest.fixture(scope="session")
+def template_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "dds.duckdb"
+    dds = make_dds(path)  # runs dbt to build seeds and views
+    dds.close()
+    return path
+
+
+@pytest.fixture
+def warehouse_path(template_warehouse: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "dds.duckdb"
+    shutil.copy(template_warehouse, path)
+    return path
+
+
+@pytest.fixture
+def dds(warehouse_path: Path) -> Iterator[DDSIntegration]:
+    integration = make_dds(warehouse_path)
+    yield integration
+    integration.close()
+
+
+@pytest.fixture
+def campaign_id(dds: DDSIntegration) -> str:
+    """A deployed and started campaign (the spec's config)."""
+    deployed = dds.deploy_campaign(SPEC_CONFIG)
+    assert deployed["status"] == "deployed", deployed
+    assert dds.start_campaign(deployed["campaign_id"])["status"] == "started"
+    return deployed["campaign_id"]
+
+
+def raw_state(dds: DDSIntegration) -> dict[str, Any]:
+    """Every raw table's rows, to prove that a refused call changed nothing."""
+    with dds.warehouse.connect() as conn:
+        return {
+            table: conn.execute(f"select * from raw.{table} order by seq").fetchall()
+            for table in ("campaign_events", "cost_events", "result_snapshots")
+        }
+
+
+def log_costs(dds: DDSIntegration, campaign_id: str, *amounts: float | str) -> None:
+    for amount in amounts:
+        result = dds.log_dds_costs(
+            campaign_id, {"operation": "prospecting", "provider": "outscraper", "cost": amount}
+        )
+        assert result["status"] == "logged", result
+
+
+def log_snapshot(dds: DDSIntegration, campaign_id: str, **figures: Any) -> dict[str, Any]:
+    result = dds.log_dds_results(campaign_id, {"stage": "outreach", **figures})
+    assert result["status"] == "logged", result
+    return result
