@@ -181,7 +181,7 @@ class DDSIntegration:
     def log_dds_costs(self, campaign_id: str, costs_: dict[str, Any]) -> dict[str, Any]:
         campaign_id = parse_campaign_id(campaign_id)
         event = costs.parse_cost(costs_)
-        with self.warehouse.transaction() as conn:
+        with self.warehouse.connect() as conn:  # one statement: atomic without BEGIN
             logged = costs.record_cost(conn, campaign_id, event)
         return {
             "status": "logged",

@@ -111,8 +111,12 @@ def _usage_value(costs: Mapping[str, Any], details: object, name: str) -> object
 
 
 def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEvent) -> LoggedCost:
-    """Append a cost event; a repeated idempotency key is a no-op returning the first id."""
-    require_campaign(conn, campaign_id)
+    """Append a cost event; a repeated idempotency key is a no-op returning the first id.
+
+    Each DuckDB statement costs about a millisecond here, so the common path (no key) is one
+    statement: the insert itself checks that the campaign exists. The UNIQUE constraint on
+    the key backs up the look-up.
+    """
     if event.idempotency_key is not None:
         row = conn.execute(
             "select cost_id from raw.cost_events where idempotency_key = ?",
@@ -121,12 +125,18 @@ def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEv
         if row:
             return LoggedCost(row[0], event, duplicate=True)
     cost_id = uuid.uuid4().hex
-    conn.execute(
+    inserted = conn.execute(
         """
         insert into raw.cost_events (
             cost_id, campaign_id, operation, provider, amount_usd, model, input_tokens,
             output_tokens, units, details, idempotency_key, occurred_at, ingested_at
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        )
+        select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+        where exists (
+            select 1 from raw.campaign_events
+            where campaign_id = $2 and event_type = 'deployed'
+        )
+        returning cost_id
         """,
         [
             cost_id,
@@ -143,5 +153,7 @@ def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEv
             event.occurred_at,
             utc_now(),
         ],
-    )
+    ).fetchone()
+    if not inserted:
+        require_campaign(conn, campaign_id)  # raises the not-found error
     return LoggedCost(cost_id, event, duplicate=False)
