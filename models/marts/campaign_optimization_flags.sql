@@ -3,10 +3,7 @@
 -- leads rather than cost / leads > 20), and a rule whose denominator is zero is not
 -- evaluated (no "low reply rate" before any email was sent).
 
-{%- set rule_ids = [
-    'high_cost_per_lead', 'low_qualification_rate', 'low_outreach_success',
-    'negative_roi', 'low_roi', 'budget_exceeded', 'scale_up',
-] %}
+{%- set rule_ids = dds_optimization_rule_ids() %}
 
 with
 
