@@ -11,18 +11,21 @@ from typing import Any
 
 from dds_api.facade import DDSIntegration
 
+# The campaign of the spec's usage example.
+SPEC_EXAMPLE_CONFIG: dict[str, Any] = {
+    "vertical": "dentists",
+    "location": "Austin, TX",
+    "prospect_count": 50,
+    "budget": 150,
+    "campaign_name": "Dentists Austin Q1",
+    "sender_name": "John Smith",
+    "sender_company": "Marketing Solutions Pro",
+}
+
 # (config, lifecycle after deploy, costs, cumulative snapshots)
 SAMPLE_CAMPAIGNS: list[dict[str, Any]] = [
     {  # the spec's usage example, end to end
-        "config": {
-            "vertical": "dentists",
-            "location": "Austin, TX",
-            "prospect_count": 50,
-            "budget": 150,
-            "campaign_name": "Dentists Austin Q1",
-            "sender_name": "John Smith",
-            "sender_company": "Marketing Solutions Pro",
-        },
+        "config": SPEC_EXAMPLE_CONFIG,
         "lifecycle": ["start"],
         "costs": [
             {

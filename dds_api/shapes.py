@@ -7,16 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dds_api.formatting import count, money, ratio, utc_iso
-
-CONFIG_KEYS = (
-    "vertical",
-    "location",
-    "prospect_count",
-    "budget",
-    "campaign_name",
-    "sender_name",
-    "sender_company",
-)
+from ingest.campaigns import DEPLOY_FIELDS
 
 
 def lead_metrics(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,7 +42,7 @@ def budget_figures(row: Mapping[str, Any]) -> dict[str, Any]:
 def campaign_config(config_json: str) -> tuple[dict[str, Any], dict[str, float]]:
     """The deploy-time config and estimate, as stored on the 'deployed' event."""
     stored = json.loads(config_json)
-    config = {key: stored.get(key) for key in CONFIG_KEYS}
+    config = {key: stored.get(key) for key in DEPLOY_FIELDS}
     config["budget"] = money(config["budget"] and float(config["budget"]))
     estimate = {k: money(float(v)) for k, v in stored.get("estimated_costs", {}).items()}
     return config, estimate

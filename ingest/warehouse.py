@@ -35,6 +35,7 @@ class Warehouse:
         self._lock = threading.RLock()
         self._depth = 0
         self._timer: threading.Timer | None = None
+        self._last_used = 0.0
         self._schema_ready = False
 
     @property
@@ -45,7 +46,6 @@ class Warehouse:
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Yield the process's connection, opening it if needed; schedule release when done."""
         with self._lock:
-            self._cancel_release()
             if self._conn is None:
                 self._conn = self._open()
             self._depth += 1
@@ -103,17 +103,29 @@ class Warehouse:
         return conn
 
     def _schedule_release(self) -> None:
+        """Note the use; keep one timer pending (starting a thread per call costs ~0.7 ms)."""
         idle = self.settings.idle_release_seconds
         if idle <= 0:
             self.close()
             return
-        self._timer = threading.Timer(idle, self._release_if_idle)
+        self._last_used = time.monotonic()
+        if self._timer is None:
+            self._start_timer(idle)
+
+    def _start_timer(self, seconds: float) -> None:
+        self._timer = threading.Timer(seconds, self._release_if_idle)
         self._timer.daemon = True
         self._timer.start()
 
     def _release_if_idle(self) -> None:
         with self._lock:
-            if self._depth == 0:
+            self._timer = None
+            if self._depth > 0 or self._conn is None:
+                return  # in use: the use schedules the next check when it ends
+            remaining = self._last_used + self.settings.idle_release_seconds - time.monotonic()
+            if remaining > 0:
+                self._start_timer(remaining)
+            else:
                 self.close()
 
     def _cancel_release(self) -> None:

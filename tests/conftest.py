@@ -14,20 +14,13 @@ from typing import Any
 
 import pytest
 
+from dds_api.demo import SPEC_EXAMPLE_CONFIG
 from dds_api.facade import DDSIntegration
 from ingest.settings import Settings
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-SPEC_CONFIG: dict[str, Any] = {
-    "vertical": "dentists",
-    "location": "Austin, TX",
-    "prospect_count": 50,
-    "budget": 150,
-    "campaign_name": "Dentists Austin Q1",
-    "sender_name": "John Smith",
-    "sender_company": "Marketing Solutions Pro",
-}
+SPEC_CONFIG = SPEC_EXAMPLE_CONFIG
 
 
 def make_dds(path: Path, **settings: Any) -> DDSIntegration:
