@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 
@@ -25,4 +26,6 @@ def get_dds(warehouse_path: str | os.PathLike[str] | None = None) -> DDSIntegrat
     with _instances_lock:
         if key not in _instances:
             _instances[key] = DDSIntegration(settings)
+            # close (and checkpoint) the file when the process ends, leaving no WAL behind
+            atexit.register(_instances[key].close)
         return _instances[key]

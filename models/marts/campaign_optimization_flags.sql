@@ -80,46 +80,65 @@ checks as (
 
 ),
 
-fired as (
+-- one pass over checks, crossed with the rules seed: a union of seven selects would make
+-- DuckDB plan the whole metrics stack seven times for every query
+evaluated as (
 
-    {% for rule_id in rule_ids %}
     select
-        campaign_id,
-        '{{ rule_id }}' as rule_id,
-        cast(value_{{ rule_id }} as double) as current_value,
-        cast(threshold_{{ rule_id }} as double) as threshold_value
+        checks.campaign_id,
+        rules.rule_id,
+        rules.issue,
+        rules.metric,
+        rules.severity,
+        rules.action,
+        rules.is_auto_action,
+        rules.recommendation,
+        rules.expected_impact,
+        case rules.rule_id
+            {%- for rule_id in rule_ids %}
+            when '{{ rule_id }}' then fires_{{ rule_id }}
+            {%- endfor %}
+        end as is_fired,
+        case rules.rule_id
+            {%- for rule_id in rule_ids %}
+            when '{{ rule_id }}' then cast(value_{{ rule_id }} as double)
+            {%- endfor %}
+        end as current_value,
+        case rules.rule_id
+            {%- for rule_id in rule_ids %}
+            when '{{ rule_id }}' then cast(threshold_{{ rule_id }} as double)
+            {%- endfor %}
+        end as threshold_value
 
     from checks
-    where fires_{{ rule_id }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    cross join rules
 
 ),
 
 final as (
 
     select
-        fired.campaign_id || '|' || fired.rule_id as flag_id,
-        fired.campaign_id,
-        fired.rule_id,
-        rules.issue,
-        rules.metric,
-        fired.current_value,
-        fired.threshold_value,
-        rules.severity,
-        case rules.severity
+        campaign_id || '|' || rule_id as flag_id,
+        campaign_id,
+        rule_id,
+        issue,
+        metric,
+        current_value,
+        threshold_value,
+        severity,
+        case severity
             when 'critical' then 4
             when 'high' then 3
             when 'medium' then 2
             else 1
         end as severity_rank,
-        rules.action,
-        rules.is_auto_action,
-        rules.recommendation,
-        rules.expected_impact
+        action,
+        is_auto_action,
+        recommendation,
+        expected_impact
 
-    from fired
-    inner join rules on fired.rule_id = rules.rule_id
+    from evaluated
+    where is_fired
 
 )
 
