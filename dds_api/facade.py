@@ -20,7 +20,7 @@ from dds_api.project import ensure_built
 from ingest import campaigns, costs, results
 from ingest.errors import ValidationError
 from ingest.settings import Settings
-from ingest.validation import parse_campaign_id, parse_count, parse_text, utc_now
+from ingest.validation import parse_campaign_id, parse_text, utc_now
 from ingest.warehouse import Warehouse, WarehouseBusyError
 
 REPORT_TYPES = ("full", "costs", "leads", "outreach")
@@ -94,9 +94,7 @@ class DDSIntegration:
         self, prospect_count: int = campaigns.DEFAULT_PROSPECT_COUNT, vertical: str | None = None
     ) -> dict[str, Any]:
         """Expected cost per step (scraping, ..., outreach), total and cost_per_prospect."""
-        prospects = parse_count(prospect_count, "prospect_count")
-        if prospects < 1:
-            raise ValidationError("'prospect_count' must be at least 1.")
+        prospects = campaigns.parse_prospect_count(prospect_count)
         vertical = parse_text(vertical, "vertical", required=False)
         with self.warehouse.connect() as conn:
             estimate = self._estimate(conn, prospects, vertical)

@@ -81,13 +81,7 @@ def parse_deployment(config: object) -> Deployment:
     vertical = parse_text(config.get("vertical"), "vertical", required=True)
     location = parse_text(config.get("location"), "location", required=True)
     assert vertical is not None and location is not None
-    prospect_count = parse_count(
-        config.get("prospect_count", DEFAULT_PROSPECT_COUNT), "prospect_count"
-    )
-    if not 1 <= prospect_count <= MAX_PROSPECTS:
-        raise ValidationError(
-            f"'prospect_count' must be between 1 and {MAX_PROSPECTS:,}, got {prospect_count}."
-        )
+    prospect_count = parse_prospect_count(config.get("prospect_count", DEFAULT_PROSPECT_COUNT))
     budget = parse_money(config.get("budget", DEFAULT_BUDGET), "budget")
     name = parse_text(config.get("campaign_name"), "campaign_name", required=False)
     return Deployment(
@@ -99,6 +93,15 @@ def parse_deployment(config: object) -> Deployment:
         sender_name=parse_text(config.get("sender_name"), "sender_name", required=False),
         sender_company=parse_text(config.get("sender_company"), "sender_company", required=False),
     )
+
+
+def parse_prospect_count(value: object) -> int:
+    count = parse_count(value, "prospect_count")
+    if not 1 <= count <= MAX_PROSPECTS:
+        raise ValidationError(
+            f"'prospect_count' must be between 1 and {MAX_PROSPECTS:,}, got {count}."
+        )
+    return count
 
 
 def new_campaign_id(now: datetime) -> str:

@@ -146,7 +146,7 @@ def test_unknown_report_type(dds: DDSIntegration, campaign_id: str, report_type:
     assert "full, costs, leads, outreach" in result["message"]
 
 
-@pytest.mark.parametrize("count", [0, -1, "50", 1.5, None])
+@pytest.mark.parametrize("count", [0, -1, "50", 1.5, None, 2**53, 10**30])
 def test_bad_estimate_input(dds: DDSIntegration, count: Any) -> None:
     result = dds.estimate_campaign_costs(count)
     assert result["status"] == "error"

@@ -188,3 +188,13 @@ def test_optimize_all_covers_active_and_paused_only(dds: DDSIntegration) -> None
     assert dds.get_campaign_status(losing)["status"] == "paused"
     assert dds.get_campaign_status(stopped)["status"] == "stopped"
     assert dds.get_campaign_status(waiting)["status"] == "deployed"
+
+
+def test_a_fired_flag_never_shows_its_threshold(dds: DDSIntegration, campaign_id: str) -> None:
+    dds.log_dds_costs(
+        campaign_id, {"operation": "a", "provider": "b", "cost": Decimal("60.000001")}
+    )
+    log_snapshot(dds, campaign_id, leads_found=3, leads_qualified=3, revenue=100000)
+    flag = _rules(dds, campaign_id)["high_cost_per_lead"]
+    assert flag["current_value"] == 20.000000333333
+    assert dds.calculate_lead_metrics(campaign_id)["cost_per_lead"] == 20.0  # metrics: 6 places
