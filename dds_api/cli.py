@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from typing import Any
 
@@ -9,6 +10,7 @@ import click
 
 from dds_api import get_dds
 from dds_api.demo import load_sample
+from dds_api.novaos_export import export_to_novaos
 from dds_api.project import DbtError, build
 from ingest.settings import Settings
 
@@ -46,6 +48,23 @@ def demo() -> None:
     _dbt_build(dds.warehouse)
     _print_report(dds.get_all_campaigns_report())
     _print_optimization(dds.optimize_all_campaigns())
+
+
+@main.command(
+    "export-novaos",
+    help="Write DDS's agents, costs, revenue and system metrics into a NovaOS memory "
+    "database (SQLite), creating its tables if missing. Other rows are left untouched; "
+    "running it again replaces DDS's rows, so nothing is added twice.",
+)
+@click.argument("novaos_db", type=click.Path(dir_okay=False))
+def export_novaos(novaos_db: str) -> None:
+    try:
+        written = export_to_novaos(get_dds(), novaos_db)
+    except sqlite3.Error as exc:
+        click.echo(f"Could not write {novaos_db}: {exc}", err=True)
+        sys.exit(1)
+    counts = ", ".join(f"{count} {table}" for table, count in written.items())
+    click.echo(f"Exported to {novaos_db}: {counts}.")
 
 
 def _dbt_build(warehouse: Any) -> None:

@@ -120,8 +120,11 @@ def normalize_name(value: object, field: str) -> str:
     return name
 
 
-def parse_timestamp(value: object, field: str) -> datetime:
-    """A datetime or ISO-8601 string; naive means UTC. Returned as naive UTC."""
+def parse_timestamp(value: object, field: str, *, allow_future: bool = False) -> datetime:
+    """A datetime or ISO-8601 string; naive means UTC. Returned as naive UTC.
+
+    Event times may not lie in the future; query bounds (allow_future) may.
+    """
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip())
@@ -133,7 +136,7 @@ def parse_timestamp(value: object, field: str) -> datetime:
         raise ValidationError(f"'{field}' must be a datetime or ISO-8601 string, got {value!r}.")
     if value.tzinfo is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    if value > utc_now() + FUTURE_TOLERANCE:
+    if not allow_future and value > utc_now() + FUTURE_TOLERANCE:
         raise ValidationError(
             f"'{field}' ({value.isoformat()} UTC) is in the future; events are recorded "
             "when they happen. Check the time zone of the value."
