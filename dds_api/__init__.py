@@ -16,7 +16,8 @@ _instances_lock = threading.Lock()
 
 
 def get_dds(warehouse_path: str | os.PathLike[str] | None = None) -> DDSIntegration:
-    """The process's facade for a warehouse (DDS_WAREHOUSE, default ./dds.duckdb).
+    """The process's facade for a warehouse (DDS_WAREHOUSE, default ./dds.duckdb), and
+    the DDS system at DDS_HOME if set (read when the facade is first made).
 
     One per warehouse file and process, because opening DuckDB costs ~20 ms; the first call
     builds the marts if this warehouse does not have them yet.

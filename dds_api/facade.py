@@ -10,16 +10,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 
-from dds_api import shapes
+from dds_api import dds_system, shapes
 from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc_iso
 from dds_api.project import ensure_built
 from ingest import campaigns, costs, results
 from ingest.errors import ValidationError
 from ingest.settings import Settings
+from ingest.sources import dds_home
 from ingest.validation import parse_campaign_id, parse_text, utc_now
 from ingest.warehouse import Warehouse, WarehouseBusyError
 
@@ -87,6 +89,19 @@ class DDSIntegration:
         self.warehouse = Warehouse(settings)
         ensure_built(self.warehouse)
 
+    # ------------------------------------------------------------------------- DDS system
+
+    @property
+    def dds_path(self) -> Path | None:
+        """The DDS system's folder ($DDS_HOME), or None when it is not configured."""
+        return self.settings.dds_home
+
+    @property
+    def dds_available(self) -> bool:
+        """True when DDS_HOME holds the four agents' entry points (checked on every access:
+        the DDS system can be installed while we run)."""
+        return dds_home.available(self.dds_path)
+
     # ----------------------------------------------------------------- deployment & lifecycle
 
     @returns_error_dict
@@ -123,6 +138,15 @@ class DDSIntegration:
 
     @returns_error_dict
     def deploy_campaign(self, config: dict[str, Any]) -> dict[str, Any]:
+        # Unset, DDS is not connected and we deploy for tracking; set but wrong is a
+        # misconfiguration to fix before campaigns are deployed against it.
+        problem = self.dds_path and dds_home.problem(self.dds_path)
+        if problem:
+            return _error(
+                f"DDS system not found: {problem} Nothing was deployed.",
+                setup_instructions=dds_home.SETUP_INSTRUCTIONS,
+                dds_home=str(self.dds_path),
+            )
         deployment = campaigns.parse_deployment(config)
         with self.warehouse.transaction() as conn:
             estimate = self._estimate(conn, deployment.prospect_count, deployment.vertical)
@@ -239,6 +263,9 @@ class DDSIntegration:
 
     @returns_error_dict
     def get_campaign_status(self, campaign_id: str) -> dict[str, Any]:
+        campaign_id = parse_campaign_id(campaign_id)
+        # import the campaign's campaigns.db row first, so that the figures below include it
+        dds_details = dds_system.campaign_details(self.warehouse, self.settings, campaign_id)
         with self.warehouse.connect() as conn:
             row = self._metrics_row(conn, campaign_id)
             config_json = conn.execute(CONFIG_SQL, [row["campaign_id"]]).fetchone()[0]
@@ -270,9 +297,19 @@ class DDSIntegration:
                 "result_snapshots": count(row["snapshot_count"]),
                 "cost_events": count(row["cost_event_count"]),
                 "last_result_at": utc_iso(row["last_result_at"]),
-                "dds_system": "not connected",
+                **dds_details,
             },
         }
+
+    @returns_error_dict
+    def sync_dds_databases(self) -> dict[str, Any]:
+        """Import every campaigns.db row into the campaign of ours with exactly its name.
+
+        Idempotent: a row whose figures equal that campaign's latest imported snapshot
+        writes nothing. Returns what was imported, unchanged, unmatched, ambiguous or
+        invalid, and the state of both DDS databases.
+        """
+        return dds_system.sync(self.warehouse, self.settings)
 
     @returns_error_dict
     def generate_campaign_report(
@@ -309,8 +346,10 @@ class DDSIntegration:
                 for key in (
                     "emails_sent",
                     "emails_opened",
+                    "emails_clicked",
                     "emails_replied",
                     "open_rate",
+                    "click_rate",
                     "reply_rate",
                     "outreach_success_rate",
                 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from dds_api.formatting import count, money, ratio, utc_iso
 from ingest.campaigns import DEPLOY_FIELDS
+from ingest.sources.dds_sqlite import DatabaseRead, RowImport
 
 
 def lead_metrics(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -20,8 +21,10 @@ def lead_metrics(row: Mapping[str, Any]) -> dict[str, Any]:
         "cost_per_qualified_lead": money(row["cost_per_qualified_lead"]),
         "emails_sent": count(row["emails_sent"]),
         "emails_opened": count(row["emails_opened"]),
+        "emails_clicked": count(row["emails_clicked"]),
         "emails_replied": count(row["emails_replied"]),
         "open_rate": ratio(row["open_rate"]),
+        "click_rate": ratio(row["click_rate"]),
         "reply_rate": ratio(row["reply_rate"]),
         "outreach_success_rate": ratio(row["reply_rate"]),
         "total_cost": money(row["total_cost_usd"]),
@@ -100,3 +103,24 @@ def campaign_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "deployed_at": utc_iso(row["deployed_at"]),
         "last_active": utc_iso(row["last_active_at"]),
     }
+
+
+def dds_database(read: DatabaseRead) -> dict[str, Any]:
+    """A DDS database's state: absent, ok, locked, malformed or unreadable, and why."""
+    return {"path": str(read.path), "state": read.state, "message": read.message}
+
+
+def row_import(outcome: RowImport) -> dict[str, Any]:
+    """What became of a campaigns.db row: imported, unchanged, unmatched, ambiguous, invalid."""
+    shaped: dict[str, Any] = {
+        "campaign_name": outcome.campaign_name,
+        "status": outcome.status,
+        "campaign_id": outcome.campaign_id,
+    }
+    if outcome.snapshot_id:
+        shaped["snapshot_id"] = outcome.snapshot_id
+    if outcome.campaign_ids:
+        shaped["campaign_ids"] = list(outcome.campaign_ids)
+    if outcome.message:
+        shaped["message"] = outcome.message
+    return shaped

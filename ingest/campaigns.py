@@ -177,11 +177,29 @@ def require_campaign(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> str:
     """The campaign's state; a ValidationError if no such campaign was deployed."""
     state = current_state(conn, campaign_id)
     if state is None:
-        raise ValidationError(
-            f"Campaign not found: {campaign_id!r}. Check campaign_id (deploy_campaign "
-            "returns it; get_all_campaigns_report lists every campaign)."
-        )
+        raise _not_found(campaign_id)
     return state
+
+
+def campaign_name(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> str:
+    """The name the campaign was deployed with; a ValidationError if no such campaign."""
+    row = conn.execute(
+        """
+        select campaign_name from raw.campaign_events
+        where campaign_id = ? and event_type = 'deployed'
+        """,
+        [campaign_id],
+    ).fetchone()
+    if row is None:
+        raise _not_found(campaign_id)
+    return row[0]
+
+
+def _not_found(campaign_id: str) -> ValidationError:
+    return ValidationError(
+        f"Campaign not found: {campaign_id!r}. Check campaign_id (deploy_campaign "
+        "returns it; get_all_campaigns_report lists every campaign)."
+    )
 
 
 def record_transition(

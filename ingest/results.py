@@ -21,9 +21,27 @@ from ingest.validation import (
     utc_now,
 )
 
-COUNT_FIELDS = ("leads_found", "leads_qualified", "emails_sent", "emails_opened", "emails_replied")
+COUNT_FIELDS = (
+    "leads_found",
+    "leads_qualified",
+    "emails_sent",
+    "emails_opened",
+    "emails_clicked",
+    "emails_replied",
+)
 FIGURE_FIELDS = (*COUNT_FIELDS, "revenue")
 RESULT_FIELDS = ("stage", *FIGURE_FIELDS, "occurred_at")
+# raw.result_snapshots' column for each figure, in FIGURE_FIELDS' order
+_FIGURE_COLUMNS = ", ".join("revenue_usd" if name == "revenue" else name for name in FIGURE_FIELDS)
+#: raw.result_snapshots.source of snapshots reported through log_dds_results
+API_SOURCE = "api"
+# each part may not exceed its whole
+_PARTS_OF = (
+    ("leads_qualified", "leads_found"),
+    ("emails_opened", "emails_sent"),
+    ("emails_clicked", "emails_sent"),
+    ("emails_replied", "emails_sent"),
+)
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,7 @@ class ResultInput:
 class Snapshot:
     snapshot_id: str
     stage: str
-    figures: dict[str, int | Decimal]  # all six, after carrying omitted ones forward
+    figures: dict[str, int | Decimal]  # all of them, after carrying omitted ones forward
     occurred_at: datetime
 
 
@@ -71,42 +89,32 @@ def parse_results(results: object) -> ResultInput:
 
 
 def record_results(
-    conn: duckdb.DuckDBPyConnection, campaign_id: str, result: ResultInput
+    conn: duckdb.DuckDBPyConnection,
+    campaign_id: str,
+    result: ResultInput,
+    *,
+    source: str = API_SOURCE,
 ) -> Snapshot:
     """Append a cumulative snapshot. Omitted figures carry forward from the snapshot before it."""
     require_campaign(conn, campaign_id)
-    previous = conn.execute(
-        """
-        select leads_found, leads_qualified, emails_sent, emails_opened, emails_replied,
-               revenue_usd
-        from raw.result_snapshots
-        where campaign_id = ? and occurred_at <= ?
-        order by occurred_at desc, seq desc
-        limit 1
-        """,
-        [campaign_id, result.occurred_at],
-    ).fetchone()
-    base = (
-        dict(zip(FIGURE_FIELDS, previous, strict=True))
-        if previous
-        else dict.fromkeys(FIGURE_FIELDS, 0)
-    )
-    figures = {**base, **result.figures}
+    previous = latest_figures(conn, campaign_id, as_of=result.occurred_at)
+    figures = {**(previous or dict.fromkeys(FIGURE_FIELDS, 0)), **result.figures}
     figures["revenue"] = Decimal(figures["revenue"])
     _check_consistent(figures)
     snapshot_id = uuid.uuid4().hex
     conn.execute(
-        """
+        f"""
         insert into raw.result_snapshots (
-            snapshot_id, campaign_id, stage, leads_found, leads_qualified, emails_sent,
-            emails_opened, emails_replied, revenue_usd, occurred_at, ingested_at
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            snapshot_id, campaign_id, stage, {_FIGURE_COLUMNS}, source, occurred_at,
+            ingested_at
+        ) values (?, ?, ?, {", ".join("?" for _ in FIGURE_FIELDS)}, ?, ?, ?)
         """,
         [
             snapshot_id,
             campaign_id,
             result.stage,
             *(figures[name] for name in FIGURE_FIELDS),
+            source,
             result.occurred_at,
             utc_now(),
         ],
@@ -114,13 +122,52 @@ def record_results(
     return Snapshot(snapshot_id, result.stage, figures, result.occurred_at)
 
 
+def record_results_if_changed(
+    conn: duckdb.DuckDBPyConnection, campaign_id: str, result: ResultInput, *, source: str
+) -> Snapshot | None:
+    """For a source that re-reports the same totals (a periodic import): append a snapshot
+    only when a figure it gives differs from that source's latest snapshot, so that
+    importing again writes nothing. Returns None when nothing changed."""
+    previous = latest_figures(conn, campaign_id, source=source)
+    if previous is not None and all(
+        previous[name] == value for name, value in result.figures.items()
+    ):
+        return None
+    return record_results(conn, campaign_id, result, source=source)
+
+
+def latest_figures(
+    conn: duckdb.DuckDBPyConnection,
+    campaign_id: str,
+    *,
+    as_of: datetime | None = None,
+    source: str | None = None,
+) -> dict[str, int | Decimal] | None:
+    """The figures of the campaign's latest snapshot (optionally as of a time, or from one
+    source); None if it has none."""
+    conditions: list[str] = ["campaign_id = ?"]
+    params: list[object] = [campaign_id]
+    if as_of is not None:
+        conditions.append("occurred_at <= ?")
+        params.append(as_of)
+    if source is not None:
+        conditions.append("source = ?")
+        params.append(source)
+    row = conn.execute(
+        f"""
+        select {_FIGURE_COLUMNS}
+        from raw.result_snapshots
+        where {" and ".join(conditions)}
+        order by occurred_at desc, seq desc
+        limit 1
+        """,
+        params,
+    ).fetchone()
+    return dict(zip(FIGURE_FIELDS, row, strict=True)) if row else None
+
+
 def _check_consistent(figures: dict[str, int | Decimal]) -> None:
-    pairs = (
-        ("leads_qualified", "leads_found"),
-        ("emails_opened", "emails_sent"),
-        ("emails_replied", "emails_sent"),
-    )
-    for part, whole in pairs:
+    for part, whole in _PARTS_OF:
         if figures[part] > figures[whole]:
             raise ValidationError(
                 f"{part} ({figures[part]}) cannot exceed {whole} ({figures[whole]}). "

@@ -67,13 +67,16 @@ DDL: tuple[str, ...] = (
         leads_qualified bigint not null check (leads_qualified >= 0),
         emails_sent     bigint not null check (emails_sent >= 0),
         emails_opened   bigint not null check (emails_opened >= 0),
+        emails_clicked  bigint not null default 0 check (emails_clicked >= 0),
         emails_replied  bigint not null check (emails_replied >= 0),
         revenue_usd     decimal(18, 6) not null check (revenue_usd >= 0),
+        -- 'api' (log_dds_results) or 'dds_campaigns_db' (imported from the DDS system)
         source          varchar not null default 'api',
         occurred_at     timestamp not null,
         ingested_at     timestamp not null,
         check (leads_qualified <= leads_found),
         check (emails_opened <= emails_sent),
+        check (emails_clicked <= emails_sent),
         check (emails_replied <= emails_sent)
     )
     """,

@@ -17,12 +17,21 @@ class Settings:
     idle_release_seconds: float = 2.0
     #: How long to keep retrying when another process holds the file.
     lock_timeout_seconds: float = 30.0
+    #: The DDS prospecting system's folder (src/main.py, campaigns.db, ops.db). None: not
+    #: connected; there is deliberately no default, since it lives wherever it was installed.
+    dds_home: Path | None = None
+    #: How long to wait for the DDS system's SQLite databases while DDS itself writes to
+    #: them; short, because a status read should not stall behind another system's batch.
+    dds_db_timeout_seconds: float = 0.5
 
     @classmethod
     def from_env(cls, warehouse_path: str | os.PathLike[str] | None = None) -> Settings:
         path = warehouse_path or os.environ.get("DDS_WAREHOUSE") or DEFAULT_WAREHOUSE
+        dds_home = os.environ.get("DDS_HOME", "").strip()
         return cls(
             warehouse_path=Path(path).expanduser().resolve(),
             idle_release_seconds=float(os.environ.get("DDS_IDLE_RELEASE_SECONDS", "2.0")),
             lock_timeout_seconds=float(os.environ.get("DDS_LOCK_TIMEOUT_SECONDS", "30.0")),
+            dds_home=Path(dds_home).expanduser().resolve() if dds_home else None,
+            dds_db_timeout_seconds=float(os.environ.get("DDS_DB_TIMEOUT_SECONDS", "0.5")),
         )

@@ -33,6 +33,7 @@ latest as (
         leads_qualified,
         emails_sent,
         emails_opened,
+        emails_clicked,
         emails_replied,
         revenue_usd,
         occurred_at as snapshot_at,

@@ -37,6 +37,7 @@ joined as (
         coalesce(results.leads_qualified, 0) as leads_qualified,
         coalesce(results.emails_sent, 0) as emails_sent,
         coalesce(results.emails_opened, 0) as emails_opened,
+        coalesce(results.emails_clicked, 0) as emails_clicked,
         coalesce(results.emails_replied, 0) as emails_replied,
         coalesce(results.revenue_usd, 0) as revenue_usd,
         coalesce(costs.total_cost_usd, 0) as total_cost_usd,
@@ -64,6 +65,7 @@ final as (
         -- multiply before dividing so that exact percentages (40.0, 5.0) stay exact
         {{ safe_divide('100.0 * leads_qualified', 'leads_found') }} as qualification_rate,
         {{ safe_divide('100.0 * emails_opened', 'emails_sent') }} as open_rate,
+        {{ safe_divide('100.0 * emails_clicked', 'emails_sent') }} as click_rate,
         {{ safe_divide('100.0 * emails_replied', 'emails_sent') }} as reply_rate,
         round({{ safe_divide('total_cost_usd', 'leads_found') }}, 6) as cost_per_lead,
         round({{ safe_divide('total_cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,

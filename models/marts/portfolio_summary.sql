@@ -23,6 +23,7 @@ totals as (
         coalesce(sum(leads_qualified), 0) as total_leads_qualified,
         coalesce(sum(emails_sent), 0) as total_emails_sent,
         coalesce(sum(emails_opened), 0) as total_emails_opened,
+        coalesce(sum(emails_clicked), 0) as total_emails_clicked,
         coalesce(sum(emails_replied), 0) as total_emails_replied
 
     from metrics

@@ -17,6 +17,7 @@ renamed as (
         leads_qualified,
         emails_sent,
         emails_opened,
+        emails_clicked,
         emails_replied,
         cast(revenue_usd as decimal(18, 6)) as revenue_usd,
         source as snapshot_source,

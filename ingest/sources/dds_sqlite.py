@@ -1,0 +1,272 @@
+"""The DDS system's own SQLite databases: campaigns.db (figures we import) and ops.db.
+
+Both belong to the DDS system, which may be writing to them while we read. We open them
+read-only (``mode=ro``) with a short busy timeout and never write. A database that is
+missing, locked, or not what we expect is a state we report, never an exception: a status
+read must not fail because a neighbouring system is busy or half-installed.
+
+campaigns.db's ``campaigns`` table holds one row of cumulative totals per DDS campaign; each
+row becomes a result snapshot of *our* campaign with exactly the same name, tagged with
+source ``dds_campaigns_db``, through the same validation and writer as log_dds_results.
+ops.db ("operations tracking") has no documented schema, so we only report its tables and
+row counts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingest import results
+from ingest.errors import ValidationError
+
+CAMPAIGNS_DB = "campaigns.db"
+OPS_DB = "ops.db"
+CAMPAIGNS_TABLE = "campaigns"
+CAMPAIGN_COLUMNS = (
+    "campaign_name",
+    "niche",
+    "location",
+    "prospects_csv_path",
+    "sender_name",
+    "sender_company",
+    "status",
+    "total_prospects",
+    "emails_sent",
+    "emails_opened",
+    "emails_clicked",
+    "emails_replied",
+)
+#: campaigns.db column -> our snapshot figure. It has no qualified leads or revenue: those
+#: carry forward from the campaign's previous snapshot.
+FIGURES = {
+    "total_prospects": "leads_found",
+    "emails_sent": "emails_sent",
+    "emails_opened": "emails_opened",
+    "emails_clicked": "emails_clicked",
+    "emails_replied": "emails_replied",
+}
+#: raw.result_snapshots.source of the snapshots imported from campaigns.db
+SOURCE = "dds_campaigns_db"
+
+# A database's state: absent (no file), ok, locked (the DDS system holds it), malformed (not
+# a SQLite database, or without the table and columns we read), unreadable (e.g. permissions).
+ABSENT, OK, LOCKED, MALFORMED, UNREADABLE = "absent", "ok", "locked", "malformed", "unreadable"
+
+
+@dataclass(frozen=True)
+class DatabaseRead:
+    """What reading one DDS database gave: its state, and its rows or table counts if ok."""
+
+    path: Path
+    state: str
+    message: str | None = None
+    rows: tuple[dict[str, Any], ...] = ()  # campaigns.db: the campaigns rows read
+    tables: dict[str, int] = field(default_factory=dict)  # ops.db: table -> row count
+
+
+@dataclass(frozen=True)
+class RowImport:
+    """What became of one campaigns.db row."""
+
+    campaign_name: object  # as DDS stored it (not necessarily a string)
+    status: str  # imported, unchanged, unmatched, ambiguous or invalid
+    campaign_id: str | None = None
+    campaign_ids: tuple[str, ...] = ()  # ambiguous: every campaign of ours with the name
+    snapshot_id: str | None = None
+    message: str | None = None
+
+
+def read_campaigns(home: Path, timeout: float, name: str | None = None) -> DatabaseRead:
+    """campaigns.db's rows (only the one named ``name``, matched exactly, if given)."""
+    path = home / CAMPAIGNS_DB
+
+    def read(conn: sqlite3.Connection) -> DatabaseRead:
+        present = {
+            str(column[1]).lower()
+            for column in conn.execute(f"pragma table_info({CAMPAIGNS_TABLE})")
+        }
+        if not present:
+            return DatabaseRead(path, MALFORMED, f"{path} has no '{CAMPAIGNS_TABLE}' table.")
+        missing = [column for column in CAMPAIGN_COLUMNS if column not in present]
+        if missing:
+            return DatabaseRead(
+                path,
+                MALFORMED,
+                f"{path}: table '{CAMPAIGNS_TABLE}' lacks column(s) {', '.join(missing)}.",
+            )
+        sql = f"select {', '.join(CAMPAIGN_COLUMNS)} from {CAMPAIGNS_TABLE}"
+        params: list[str] = []
+        if name is not None:
+            # an exact match, whatever collation DDS declared (NOCASE would match
+            # 'dentists austin q1' to 'Dentists Austin Q1')
+            sql += " where campaign_name = ? collate binary"
+            params.append(name)
+        cursor = conn.execute(f"{sql} order by campaign_name collate binary", params)
+        rows = tuple(dict(zip(CAMPAIGN_COLUMNS, row, strict=True)) for row in cursor)
+        return DatabaseRead(path, OK, rows=rows)
+
+    return _read(path, timeout, read)
+
+
+def read_ops(home: Path, timeout: float) -> DatabaseRead:
+    """ops.db's tables and their row counts (its schema is not documented; we read no rows)."""
+    path = home / OPS_DB
+
+    def read(conn: sqlite3.Connection) -> DatabaseRead:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "select name from sqlite_master "
+                "where type = 'table' and name not like 'sqlite\\_%' escape '\\' "
+                "order by name"
+            )
+        ]
+        # a table name cannot be a parameter; quoting it (doubling any ") is exact
+        tables = {
+            name: conn.execute(
+                f'select count(*) from "{name.replace(chr(34), chr(34) * 2)}"'
+            ).fetchone()[0]
+            for name in names
+        }
+        return DatabaseRead(path, OK, tables=tables)
+
+    return _read(path, timeout, read)
+
+
+def _read(
+    path: Path, timeout: float, read: Callable[[sqlite3.Connection], DatabaseRead]
+) -> DatabaseRead:
+    """Open ``path`` read-only and read it; whatever goes wrong becomes the database's state."""
+    try:
+        if not path.is_file():
+            return DatabaseRead(path, ABSENT, f"No {path.name} in {path.parent}.")
+        with closing(_connect_read_only(path, timeout)) as conn:
+            return read(conn)
+    except sqlite3.Error as exc:
+        return _failed(path, exc)
+    except OSError as exc:  # e.g. a folder we may not enter
+        return DatabaseRead(path, UNREADABLE, f"{path} could not be read: {exc}.")
+
+
+def import_campaign_rows(
+    conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]
+) -> list[RowImport]:
+    """Record each row as a snapshot of our campaign with exactly its name, unless unchanged.
+
+    A name shared by several of our campaigns is ambiguous and imports nothing (guessing
+    would credit one campaign with another's results). An invalid row is reported, not
+    raised. Run it inside a transaction: a warehouse error then leaves nothing half-imported.
+    """
+    names = Counter(row["campaign_name"] for row in rows if isinstance(row["campaign_name"], str))
+    ids_by_name = _campaign_ids_by_name(conn, names)
+    outcomes = []
+    for row in rows:
+        name = row["campaign_name"]
+        if not isinstance(name, str):
+            outcomes.append(
+                RowImport(name, "invalid", message=f"campaign_name must be text, got {name!r}.")
+            )
+            continue
+        if names[name] > 1:  # possible only if DDS's table lacks its primary key
+            outcomes.append(
+                RowImport(
+                    name,
+                    "ambiguous",
+                    message=f"{CAMPAIGNS_DB} has {names[name]} rows named {name!r}.",
+                )
+            )
+            continue
+        ids = ids_by_name.get(name, ())
+        if not ids:
+            outcomes.append(RowImport(name, "unmatched"))
+            continue
+        if len(ids) > 1:
+            outcomes.append(
+                RowImport(
+                    name,
+                    "ambiguous",
+                    campaign_ids=ids,
+                    message=f"{len(ids)} of our campaigns are named {name!r}, so its "
+                    "figures are imported into none of them; deploy campaigns under "
+                    "distinct names to import them.",
+                )
+            )
+            continue
+        try:
+            snapshot = results.record_results_if_changed(
+                conn, ids[0], _as_result(row), source=SOURCE
+            )
+        except ValidationError as exc:
+            outcomes.append(
+                RowImport(
+                    name,
+                    "invalid",
+                    campaign_id=ids[0],
+                    message=f"{CAMPAIGNS_DB} row {name!r}: {exc.message}",
+                )
+            )
+            continue
+        if snapshot is None:
+            outcomes.append(RowImport(name, "unchanged", campaign_id=ids[0]))
+        else:
+            outcomes.append(
+                RowImport(name, "imported", campaign_id=ids[0], snapshot_id=snapshot.snapshot_id)
+            )
+    return outcomes
+
+
+def _as_result(row: dict[str, Any]) -> results.ResultInput:
+    """A campaigns.db row as a result input, validated like any snapshot. A NULL figure is
+    one DDS has not reported: it carries forward, as an omitted figure does."""
+    figures = {ours: row[theirs] for theirs, ours in FIGURES.items() if row[theirs] is not None}
+    result = results.parse_results({"stage": "prospecting", **figures})
+    # DDS records no stage; once emails have gone out the campaign is in outreach
+    if result.figures.get("emails_sent", 0) > 0:
+        result = replace(result, stage="outreach")
+    return result
+
+
+def _campaign_ids_by_name(
+    conn: duckdb.DuckDBPyConnection, names: Iterable[str]
+) -> dict[str, tuple[str, ...]]:
+    """Our campaigns with each of these names, compared exactly (case and spaces count)."""
+    wanted = sorted(names)
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        """
+        select campaign_name, list(campaign_id order by campaign_id)
+        from raw.campaign_events
+        where event_type = 'deployed' and list_contains(?::varchar[], campaign_name)
+        group by campaign_name
+        """,
+        [wanted],
+    ).fetchall()
+    return {name: tuple(ids) for name, ids in rows}
+
+
+def _connect_read_only(path: Path, timeout: float) -> sqlite3.Connection:
+    # as_uri() percent-encodes the path, so a '?' or '#' in a folder name cannot end it early
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+
+
+def _failed(path: Path, exc: sqlite3.Error) -> DatabaseRead:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return DatabaseRead(
+            path,
+            LOCKED,
+            f"{path} is locked by another process (the DDS system writing?): {text}. "
+            "Its figures will be read on a later call.",
+        )
+    if any(sign in text for sign in ("not a database", "malformed", "no such", "corrupt")):
+        return DatabaseRead(path, MALFORMED, f"{path} is not a readable DDS database: {text}.")
+    return DatabaseRead(path, UNREADABLE, f"{path} could not be read: {text}.")
