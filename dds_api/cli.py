@@ -67,6 +67,24 @@ def export_novaos(novaos_db: str) -> None:
     click.echo(f"Exported to {novaos_db}: {counts}.")
 
 
+@main.command(
+    "sync-dds",
+    help="Import the DDS system's campaigns.db figures ($DDS_HOME) into the campaigns of "
+    "the same name, and report both DDS databases. Unchanged figures write nothing.",
+)
+def sync_dds() -> None:
+    summary = get_dds().sync_dds_databases()
+    if summary["status"] == "error":
+        click.echo(summary["message"], err=True)
+        sys.exit(1)
+    if summary["status"] == "not_configured":
+        click.echo(summary["message"])
+        return
+    click.echo(f"Synced from {summary['dds_home']}: {summary['message']}")
+    for row in summary["invalid"]:
+        click.echo(f"  invalid: {row}")
+
+
 def _dbt_build(warehouse: Any) -> None:
     click.echo("Running dbt build (models, data tests, unit tests)...")
     try:

@@ -395,3 +395,24 @@ def test_click_rate_is_zero_in_the_facade_before_any_email(
     log_snapshot(dds, campaign_id, leads_found=50)
     metrics = dds.calculate_lead_metrics(campaign_id)
     assert (metrics["emails_clicked"], metrics["click_rate"]) == (0, 0.0)  # null in the mart
+
+
+def test_sync_cli(
+    dds: DDSIntegration, warehouse_path: Path, dds_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from dds_api.cli import main
+
+    deploy(dds)
+    deploy(dds, "Bad")  # matched, so validated: opened > sent
+    dds.close()
+    write_campaigns_db(dds_home, dds_row(), dds_row("Not ours"), dds_row("Bad", emails_opened=99))
+    monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
+    monkeypatch.setenv("DDS_HOME", str(dds_home))
+    first = CliRunner().invoke(main, ["sync-dds"])
+    assert first.exit_code == 0, first.output
+    assert "1 imported, 0 unchanged, 1 unmatched, 0 ambiguous, 1 invalid" in first.output
+    assert "invalid: " in first.output and "Bad" in first.output
+    again = CliRunner().invoke(main, ["sync-dds"])
+    assert "0 imported, 1 unchanged, 1 unmatched" in again.output

@@ -134,7 +134,7 @@ def test_export_round_trips_and_leaves_other_rows(sample: DDSIntegration, tmp_pa
     novaos = tmp_path / "novaos.db"
     _novaos_with_other_rows(novaos)
     written = export_to_novaos(sample, novaos)
-    assert written == {"agents": 8, "costs": 21, "revenue": 3, "system_metrics": 66}
+    assert written == {"agents": 8, "costs": 21, "revenue": 3, "system_metrics": 77}
 
     conn = sqlite3.connect(novaos)
     dds_cost, dds_revenue = conn.execute(
@@ -184,6 +184,6 @@ def test_export_cli(sample: DDSIntegration, warehouse_path: Path, tmp_path: Path
     monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
     result = CliRunner().invoke(main, ["export-novaos", str(tmp_path / "novaos.db")])
     assert result.exit_code == 0, result.output
-    assert "8 agents, 21 costs, 3 revenue, 66 system_metrics" in result.output
+    assert "8 agents, 21 costs, 3 revenue, 77 system_metrics" in result.output
     bad = CliRunner().invoke(main, ["export-novaos", str(tmp_path)])  # a directory
     assert bad.exit_code != 0

@@ -5,7 +5,8 @@
 {%- set figures = {
     'leads_found': 'leads_found', 'leads_qualified': 'leads_qualified',
     'emails_sent': 'emails_sent', 'emails_opened': 'emails_opened',
-    'emails_replied': 'emails_replied', 'revenue': 'revenue_usd',
+    'emails_clicked': 'emails_clicked', 'emails_replied': 'emails_replied',
+    'revenue': 'revenue_usd',
 } %}
 
 with
