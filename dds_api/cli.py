@@ -1,18 +1,35 @@
-"""`dds`: the command line for operators (demo, build)."""
+"""`dds`: the command line for operators and analysts.
+
+Every command works on the warehouse $DDS_WAREHOUSE (default ./dds.duckdb). Exit codes: 0 on
+success, 1 when the facade refused the request or a tool failed (the reason on stderr),
+2 for usage errors (click's own).
+"""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
 
 from dds_api import get_dds
 from dds_api.demo import load_sample
+from dds_api.facade import REPORT_TYPES, DDSIntegration
 from dds_api.novaos_export import export_to_novaos
 from dds_api.project import DbtError, build
 from ingest.settings import Settings
+from ingest.warehouse import WarehouseBusyError
+
+# Wide enough that the tables never wrap in a terminal or a captured run.
+console = Console(width=140, highlight=False, soft_wrap=True)
+err_console = Console(width=140, highlight=False, stderr=True)
 
 
 @click.group(
@@ -23,10 +40,41 @@ def main() -> None:
     pass
 
 
+def _dds() -> DDSIntegration:
+    """The facade, or exit 1 with the reason when the warehouse cannot be opened or built."""
+    try:
+        return get_dds()
+    except (DbtError, WarehouseBusyError) as exc:
+        err_console.print(f"Error: {exc}", markup=False)
+        sys.exit(1)
+
+
+def _ok(result: dict[str, Any]) -> dict[str, Any]:
+    """The facade's answer, or exit 1 with its message when it refused."""
+    if result.get("status") == "error":
+        err_console.print(f"Error: {result['message']}")
+        sys.exit(1)
+    return result
+
+
+def _echo_json(result: dict[str, Any]) -> None:
+    click.echo(json.dumps(result, indent=2))
+
+
+def _money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1f}%"
+
+
+# ------------------------------------------------------------------------- warehouse & dbt
+
+
 @main.command("build", help="Run dbt build (models, data tests, unit tests) on the warehouse.")
 def build_cmd() -> None:
-    dds = get_dds()
-    _dbt_build(dds.warehouse)
+    _dbt_build(_dds())
 
 
 @main.command(
@@ -35,7 +83,8 @@ def build_cmd() -> None:
 )
 def demo() -> None:
     settings = Settings.from_env()
-    dds = get_dds()
+    with console.status("Opening the warehouse (building its views the first time)..."):
+        dds = _dds()
     existing = dds.get_all_campaigns_report()["summary"]["total_campaigns"]
     if existing:
         click.echo(
@@ -43,11 +92,220 @@ def demo() -> None:
             "not loading the sample again."
         )
     else:
-        ids = load_sample(dds)
+        with console.status("Loading the sample campaigns..."):
+            ids = load_sample(dds)
         click.echo(f"Loaded {len(ids)} sample campaigns into {settings.warehouse_path}.")
-    _dbt_build(dds.warehouse)
-    _print_report(dds.get_all_campaigns_report())
+    _dbt_build(dds)
+    _print_portfolio(dds.get_all_campaigns_report())
     _print_optimization(dds.optimize_all_campaigns())
+
+
+def _dbt_build(dds: DDSIntegration) -> None:
+    click.echo("Running dbt build (models, data tests, unit tests)...")
+    try:
+        with console.status("dbt build..."):
+            output = build(dds.warehouse)
+    except DbtError as exc:
+        err_console.print(str(exc), markup=False)
+        sys.exit(1)
+    summary = [line for line in output.splitlines() if "Done. PASS=" in line]
+    click.echo(summary[-1].split("  ", 1)[-1].strip() if summary else "dbt build finished.")
+
+
+# ---------------------------------------------------------------------------- campaigns
+
+
+@main.command(help="Deploy a campaign (budget-checked against its cost estimate).")
+@click.option("--vertical", required=True, help="Industry vertical, e.g. dentists.")
+@click.option("--location", required=True, help="Geographic location, e.g. 'Austin, TX'.")
+@click.option("--prospects", "prospect_count", type=int, default=50, show_default=True)
+@click.option("--budget", type=float, default=100.0, show_default=True, help="USD.")
+@click.option("--name", "campaign_name", help="Campaign name (default: vertical + location).")
+@click.option("--sender-name")
+@click.option("--sender-company")
+@click.option("--start", is_flag=True, help="Start the campaign right away.")
+@click.option("--json", "as_json", is_flag=True, help="Print the facade's answer as JSON.")
+def deploy(as_json: bool, start: bool, **config: Any) -> None:
+    dds = _dds()
+    config = {key: value for key, value in config.items() if value is not None}
+    result = _ok(dds.deploy_campaign(config))
+    if start:
+        _ok(dds.start_campaign(result["campaign_id"]))
+    if as_json:
+        _echo_json(result)
+        return
+    estimate = result["estimated_costs"]
+    click.echo(f"Deployed {result['campaign_name']} as {result['campaign_id']}.")
+    click.echo(
+        f"Estimated cost {_money(estimate['total'])} "
+        f"({_money(estimate['cost_per_prospect'])} per prospect); "
+        f"budget {_money(result['config']['budget'])}."
+    )
+    click.echo("Started." if start else f"Start it with: dds start {result['campaign_id']}")
+
+
+def _lifecycle(action: str) -> click.Command:
+    @click.argument("campaign_id")
+    def command(campaign_id: str) -> None:
+        result = _ok(getattr(_dds(), f"{action}_campaign")(campaign_id))
+        click.echo(result["message"])
+
+    helps = {
+        "start": "Start or resume a campaign.",
+        "pause": "Pause an active campaign.",
+        "stop": "Stop a campaign permanently.",
+    }
+    return click.command(action, help=helps[action])(command)
+
+
+for _action in ("start", "pause", "stop"):
+    main.add_command(_lifecycle(_action))
+
+
+@main.command(help="Show all campaigns, or one campaign in detail.")
+@click.argument("campaign_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the facade's answer as JSON.")
+def status(campaign_id: str | None, as_json: bool) -> None:
+    dds = _dds()
+    if campaign_id is None:
+        report = _ok(dds.get_all_campaigns_report())
+        if as_json:
+            _echo_json(report)
+        else:
+            _print_portfolio(report)
+        return
+    result = _ok(dds.get_campaign_status(campaign_id))
+    if as_json:
+        _echo_json(result)
+        return
+    metrics, performance = result["metrics"], result["performance"]
+    table = _key_value_table(f"{result['campaign_name']} ({result['campaign_id']})")
+    rows = [
+        ("status", result["status"]),
+        ("deployed at", result["deployed_at"]),
+        ("last active", result["last_active"]),
+        ("vertical / location", f"{result['config']['vertical']} / {result['config']['location']}"),
+        ("budget", f"{_money(performance['budget'])} ({_pct(performance['budget_used'])} used)"),
+        ("total cost", _money(metrics["total_cost"])),
+        ("revenue", _money(metrics["revenue_generated"])),
+        ("ROI", _pct(metrics["roi"])),
+        ("leads found / qualified", f"{metrics['leads_generated']} / {metrics['leads_qualified']}"),
+        ("qualification rate", _pct(metrics["qualification_rate"])),
+        ("cost per lead", _money(metrics["cost_per_lead"])),
+        ("emails sent / opened / replied",
+         f"{metrics['emails_sent']} / {metrics['emails_opened']} / {metrics['emails_replied']}"),
+        ("open / reply rate", f"{_pct(metrics['open_rate'])} / {_pct(metrics['reply_rate'])}"),
+        ("priority", performance["priority"]),
+        ("flags", ", ".join(performance["flags"]) or "none"),
+    ]  # fmt: skip
+    for key, value in rows:
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@main.command(help="A campaign's report (full, costs, leads, outreach), or all campaigns'.")
+@click.argument("campaign_id", required=False)
+@click.option(
+    "--type", "report_type", type=click.Choice(REPORT_TYPES), default="full", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the facade's answer as JSON.")
+def report(campaign_id: str | None, report_type: str, as_json: bool) -> None:
+    dds = _dds()
+    if campaign_id is None:
+        result = _ok(dds.get_all_campaigns_report())
+        if as_json:
+            _echo_json(result)
+        else:
+            _print_portfolio(result)
+        return
+    result = _ok(dds.generate_campaign_report(campaign_id, report_type))
+    if as_json:
+        _echo_json(result)
+        return
+    table = _key_value_table(f"{result['campaign_name']}: {report_type} report")
+    for key, value in result.items():
+        if key in ("report_type", "campaign_name", "generated_at", "cost_breakdown"):
+            continue
+        table.add_row(key, _format_figure(key, value))
+    console.print(table)
+    breakdown = result.get("cost_breakdown")
+    if breakdown:
+        costs = Table("provider", "operation", "events", "cost", title="Cost breakdown")
+        for item in breakdown["detail"]:
+            costs.add_row(
+                item["provider"], item["operation"], str(item["events"]), _money(item["cost"])
+            )
+        console.print(costs)
+
+
+def _format_figure(key: str, value: Any) -> str:
+    if isinstance(value, float) and (key.endswith("_rate") or key in ("roi", "budget_used")):
+        return _pct(value)
+    if isinstance(value, float):
+        return _money(value)
+    return str(value)
+
+
+@main.command(help="Analyse active and paused campaigns; auto-pause on negative ROI.")
+@click.argument("campaign_id", required=False)
+@click.option("--dry-run", is_flag=True, help="Report what would be paused; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the facade's answer as JSON.")
+def optimize(campaign_id: str | None, dry_run: bool, as_json: bool) -> None:
+    dds = _dds()
+    if campaign_id is not None:
+        result = _ok(dds.optimize_campaign(campaign_id, dry_run=dry_run))
+        results = {
+            "total_campaigns_analyzed": 1,
+            "critical_issues": int(result["priority"] == "CRITICAL"),
+            "high_priority_issues": int(result["priority"] == "HIGH"),
+            "campaigns_needing_attention": [result] if result["priority"] != "LOW" else [],
+            "all_results": [result],
+            "dry_run": dry_run,
+            "campaigns_to_pause": [
+                result["campaign_id"]
+                for action in result["suggested_actions"]
+                if action == "PAUSE_CAMPAIGN" and result["campaign_status"] == "active"
+            ],
+        }
+    else:
+        results = _ok(dds.optimize_all_campaigns(dry_run=dry_run))
+    if as_json:
+        _echo_json(result if campaign_id is not None else results)
+        return
+    _print_optimization(results)
+
+
+@main.command(help="Write every mart to DIR as Parquet or CSV files (one per mart).")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--format", "file_format", type=click.Choice(["parquet", "csv"]), default="parquet",
+    show_default=True,
+)  # fmt: skip
+def export(out_dir: Path, file_format: str) -> None:
+    dds = _dds()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with dds.warehouse.connect() as conn:
+        marts = [
+            row[0]
+            for row in conn.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' order by table_name"
+            ).fetchall()
+        ]
+        with click.progressbar(marts, label="Exporting marts", file=sys.stderr) as bar:
+            for mart in bar:
+                # mart names come from the catalog, not from input; quoted all the same.
+                # Streamed batch by batch, so a large mart never sits in memory whole.
+                reader = conn.sql(f'select * from marts."{mart}"').to_arrow_reader()
+                path = out_dir / f"{mart}.{file_format}"
+                writer_class = pq.ParquetWriter if file_format == "parquet" else pa_csv.CSVWriter
+                with writer_class(path, reader.schema) as writer:
+                    for batch in reader:
+                        writer.write_batch(batch)
+    click.echo(f"Exported {len(marts)} marts to {out_dir} as {file_format}.")
+
+
+# ---------------------------------------------------------------------- NovaOS and DDS
 
 
 @main.command(
@@ -59,9 +317,9 @@ def demo() -> None:
 @click.argument("novaos_db", type=click.Path(dir_okay=False))
 def export_novaos(novaos_db: str) -> None:
     try:
-        written = export_to_novaos(get_dds(), novaos_db)
+        written = export_to_novaos(_dds(), novaos_db)
     except sqlite3.Error as exc:
-        click.echo(f"Could not write {novaos_db}: {exc}", err=True)
+        err_console.print(f"Could not write {novaos_db}: {exc}", markup=False)
         sys.exit(1)
     counts = ", ".join(f"{count} {table}" for table, count in written.items())
     click.echo(f"Exported to {novaos_db}: {counts}.")
@@ -73,9 +331,9 @@ def export_novaos(novaos_db: str) -> None:
     "the same name, and report both DDS databases. Unchanged figures write nothing.",
 )
 def sync_dds() -> None:
-    summary = get_dds().sync_dds_databases()
+    summary = _dds().sync_dds_databases()
     if summary["status"] == "error":
-        click.echo(summary["message"], err=True)
+        err_console.print(summary["message"], markup=False)
         sys.exit(1)
     if summary["status"] == "not_configured":
         click.echo(summary["message"])
@@ -85,18 +343,17 @@ def sync_dds() -> None:
         click.echo(f"  invalid: {row}")
 
 
-def _dbt_build(warehouse: Any) -> None:
-    click.echo("Running dbt build (models, data tests, unit tests)...")
-    try:
-        output = build(warehouse)
-    except DbtError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    summary = [line for line in output.splitlines() if "Done. PASS=" in line]
-    click.echo(summary[-1].split("  ", 1)[-1].strip() if summary else "dbt build finished.")
+# ------------------------------------------------------------------------------ printing
 
 
-def _print_report(report: dict[str, Any]) -> None:
+def _key_value_table(title: str) -> Table:
+    table = Table(title=title, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    return table
+
+
+def _print_portfolio(report: dict[str, Any]) -> None:
     summary = report["summary"]
     click.echo("\nAll campaigns")
     click.echo(
@@ -105,28 +362,28 @@ def _print_report(report: dict[str, Any]) -> None:
         f"stopped {summary['stopped_campaigns']})"
     )
     click.echo(
-        f"  Total cost: ${summary['total_cost']:,.2f}   "
-        f"Total revenue: ${summary['total_revenue']:,.2f}   "
-        f"Profit: ${summary['profit']:,.2f}   ROI: {summary['total_roi']:.1f}%"
+        f"  Total cost: {_money(summary['total_cost'])}   "
+        f"Total revenue: {_money(summary['total_revenue'])}   "
+        f"Profit: {_money(summary['profit'])}   ROI: {_pct(summary['total_roi'])}"
     )
-    header = (
-        f"  {'campaign':<24} {'status':<9} {'cost':>9} {'revenue':>10} {'leads':>6} "
-        f"{'qual%':>6} {'reply%':>7} {'CPL':>8} {'ROI%':>10}"
-    )
-    click.echo(header)
+    table = Table("campaign", "id", "status", "cost", "revenue", "leads", "qual %", "reply %",
+                  "CPL", "ROI %")  # fmt: skip
     for c in report["campaigns"]:
-        click.echo(
-            f"  {c['campaign_name'][:24]:<24} {c['status']:<9} {c['total_cost']:>9.2f} "
-            f"{c['revenue_generated']:>10.2f} {c['leads_generated']:>6} "
-            f"{c['qualification_rate']:>6.1f} {c['reply_rate']:>7.1f} "
-            f"{c['cost_per_lead']:>8.2f} {c['roi']:>10.1f}"
-        )
+        table.add_row(
+            c["campaign_name"], c["campaign_id"], c["status"], f"{c['total_cost']:,.2f}",
+            f"{c['revenue_generated']:,.2f}", str(c["leads_generated"]),
+            f"{c['qualification_rate']:.1f}", f"{c['reply_rate']:.1f}",
+            f"{c['cost_per_lead']:,.2f}", f"{c['roi']:,.1f}",
+        )  # fmt: skip
+    console.print(table)
 
 
 def _print_optimization(results: dict[str, Any]) -> None:
+    verb = "would pause" if results.get("dry_run") else "paused"
     click.echo(
         f"\nOptimization: {results['total_campaigns_analyzed']} campaigns analysed, "
         f"{results['critical_issues']} critical, {results['high_priority_issues']} high"
+        + (" (dry run: nothing changed)" if results.get("dry_run") else "")
     )
     for campaign in results["campaigns_needing_attention"]:
         click.echo(f"  {campaign['campaign_name']} - {campaign['priority']}")
@@ -135,8 +392,12 @@ def _print_optimization(results: dict[str, Any]) -> None:
                 f"    - {rec['issue']} ({rec['current_value']:.1f} vs "
                 f"{rec['threshold']:.1f}): {rec['recommendation']}"
             )
+    names = {r["campaign_id"]: r["campaign_name"] for r in results["all_results"]}
+    pausing = results.get("campaigns_to_pause", []) if results.get("dry_run") else [
+        r["campaign_id"] for r in results["all_results"] if r["actions_taken"]
+    ]  # fmt: skip
+    for campaign_id in pausing:
+        click.echo(f"  {names[campaign_id]}: PAUSE_CAMPAIGN {verb} (auto: negative ROI)")
     for result in results["all_results"]:
-        for action in result["actions_taken"]:
-            click.echo(f"  {result['campaign_name']}: {action['action']} ({action['reason']})")
         if "SCALE_UP" in result["suggested_actions"]:
             click.echo(f"  {result['campaign_name']}: SCALE_UP opportunity")

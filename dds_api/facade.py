@@ -406,17 +406,20 @@ class DDSIntegration:
     # ------------------------------------------------------------------------ optimization
 
     @returns_error_dict
-    def optimize_campaign(self, campaign_id: str) -> dict[str, Any]:
+    def optimize_campaign(self, campaign_id: str, dry_run: bool = False) -> dict[str, Any]:
+        """Analyse one campaign; pause it if a rule says so (unless dry_run)."""
         with self.warehouse.connect() as conn:
             row = self._metrics_row(conn, campaign_id)
             flags = fetch_dicts(conn, FLAGS_SQL, [row["campaign_id"]])
             priority = conn.execute(PRIORITY_SQL, [row["campaign_id"]]).fetchone()[0]
-        paused = self._auto_pause([row] if self._needs_pause(row, flags) else [])
+        to_pause = [row] if self._needs_pause(row, flags) else []
+        paused = {} if dry_run else self._auto_pause(to_pause)
         return self._optimization(row, flags, priority, paused)
 
     @returns_error_dict
-    def optimize_all_campaigns(self) -> dict[str, Any]:
-        """Analyse every active and paused campaign (stopped ones are history) in one pass."""
+    def optimize_all_campaigns(self, dry_run: bool = False) -> dict[str, Any]:
+        """Analyse every active and paused campaign (stopped ones are history) in one pass;
+        with dry_run, report what would be paused without pausing it."""
         with self.warehouse.connect() as conn:
             rows = fetch_dicts(
                 conn,
@@ -448,7 +451,7 @@ class DDSIntegration:
             for row in rows
             if self._needs_pause(row, flags_by_campaign.get(row["campaign_id"], []))
         ]
-        paused = self._auto_pause(to_pause)
+        paused = {} if dry_run else self._auto_pause(to_pause)
         all_results = [
             self._optimization(
                 row, flags_by_campaign.get(row["campaign_id"], []), row["priority"], paused
@@ -471,6 +474,8 @@ class DDSIntegration:
             "high_priority_issues": sum(r["priority"] == "HIGH" for r in all_results),
             "campaigns_needing_attention": needing_attention,
             "campaigns_paused": sorted(paused),
+            "campaigns_to_pause": sorted(row["campaign_id"] for row in to_pause),
+            "dry_run": dry_run,
             "all_results": all_results,
             "generated_at": utc_iso(utc_now()),
         }

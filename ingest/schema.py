@@ -83,6 +83,15 @@ DDL: tuple[str, ...] = (
 )
 
 
+# Columns added after a table's first version: a warehouse made before them gains them on
+# open (CREATE TABLE IF NOT EXISTS leaves an existing table as it was). ALTER cannot add
+# the CHECK constraints; ingest validates the same rules before every write.
+UPGRADES: tuple[str, ...] = (
+    f"alter table {RAW_SCHEMA}.result_snapshots "
+    "add column if not exists emails_clicked bigint default 0",
+)
+
+
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    for statement in DDL:
+    for statement in (*DDL, *UPGRADES):
         conn.execute(statement)

@@ -26,7 +26,7 @@ def test_demo_loads_builds_tests_and_reports(demo_env: Path) -> None:
     assert "Total campaigns: 8  (active 6, paused 0, stopped 1)" in out
     assert "Total cost: $118.66   Total revenue: $18,500.00   Profit: $18,381.34" in out
     assert "Optimization: 6 campaigns analysed, 1 critical, 3 high" in out
-    assert "Plumbers Denver: PAUSE_CAMPAIGN (auto: negative ROI)" in out
+    assert "Plumbers Denver: PAUSE_CAMPAIGN paused (auto: negative ROI)" in out
     assert "Roofers Phoenix Spring: SCALE_UP opportunity" in out
 
     again = CliRunner().invoke(main, ["demo"])
