@@ -11,6 +11,9 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.settings import Settings
+from ingest.warehouse import Warehouse
+
 from .conftest import SPEC_CONFIG, make_dds
 
 
@@ -91,3 +94,33 @@ def test_a_copied_warehouse_keeps_working(warehouse_path: Path, tmp_path: Path) 
     total = conn.execute("select total_cost_usd from marts.portfolio_summary").fetchone()[0]
     conn.close()
     assert total == Decimal("4.2")
+
+
+def test_a_warehouse_from_before_clicks_gains_the_column(tmp_path: Path) -> None:
+    """Snapshots written before emails_clicked existed keep their figures and read as 0."""
+    path = tmp_path / "old.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute("create schema raw; create sequence raw.event_seq")
+    conn.execute(
+        "create table raw.result_snapshots (snapshot_id varchar primary key, "
+        "seq bigint not null default nextval('raw.event_seq'), campaign_id varchar not null, "
+        "stage varchar not null, leads_found bigint not null, leads_qualified bigint not null, "
+        "emails_sent bigint not null, emails_opened bigint not null, "
+        "emails_replied bigint not null, revenue_usd decimal(18, 6) not null, "
+        "source varchar not null default 'api', occurred_at timestamp not null, "
+        "ingested_at timestamp not null)"
+    )
+    conn.execute(
+        "insert into raw.result_snapshots (snapshot_id, campaign_id, stage, leads_found, "
+        "leads_qualified, emails_sent, emails_opened, emails_replied, revenue_usd, "
+        "occurred_at, ingested_at) values ('s1', 'c1', 'outreach', 50, 20, 60, 18, 3, 0, "
+        "now()::timestamp, now()::timestamp)"
+    )
+    conn.close()
+    warehouse = Warehouse(Settings(warehouse_path=path))
+    with warehouse.connect() as upgraded:
+        row = upgraded.execute(
+            "select leads_found, emails_sent, emails_clicked from raw.result_snapshots"
+        ).fetchone()
+    warehouse.close()
+    assert row == (50, 60, 0)
