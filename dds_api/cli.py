@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dds_api import get_dds
+from dds_api.dashboard import write_dashboard
 from dds_api.demo import load_sample
 from dds_api.facade import REPORT_TYPES, DDSIntegration
 from dds_api.novaos_export import export_to_novaos
@@ -303,6 +304,16 @@ def export(out_dir: Path, file_format: str) -> None:
                     for batch in reader:
                         writer.write_batch(batch)
     click.echo(f"Exported {len(marts)} marts to {out_dir} as {file_format}.")
+
+
+@main.command(help="Write the dashboard: one self-contained HTML page (no network needed).")
+@click.option(
+    "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("dds_dashboard.html"), show_default=True,
+)  # fmt: skip
+def dashboard(out_path: Path) -> None:
+    path = write_dashboard(_dds(), out_path)
+    click.echo(f"Wrote the dashboard to {path}.")
 
 
 # ---------------------------------------------------------------------- NovaOS and DDS

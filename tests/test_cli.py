@@ -178,10 +178,19 @@ def test_export_marts(
         assert table.num_rows == rows, mart
 
 
+def test_dashboard_command(two_campaigns: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "site" / "report.html"
+    result = run("dashboard", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Wrote the dashboard to {out}.\n"
+    page = out.read_text()
+    assert "Dentists Austin Q1" in page and "$5,000.00" in page
+
+
 @pytest.mark.parametrize(
     "command",
     ["", "build", "demo", "deploy", "start", "pause", "stop", "status", "report", "optimize",
-     "export", "export-novaos", "sync-dds"],
+     "export", "export-novaos", "sync-dds", "dashboard"],
 )  # fmt: skip
 def test_help_everywhere(command: str) -> None:
     result = run(*([command] if command else []), "--help")
