@@ -23,6 +23,7 @@ from dds_api import get_dds
 from dds_api.dashboard import write_dashboard
 from dds_api.demo import load_sample
 from dds_api.facade import REPORT_TYPES, DDSIntegration
+from dds_api.formatting import dollars, percent
 from dds_api.novaos_export import export_to_novaos
 from dds_api.project import DbtError, build
 from ingest.settings import Settings
@@ -60,14 +61,6 @@ def _ok(result: dict[str, Any]) -> dict[str, Any]:
 
 def _echo_json(result: dict[str, Any]) -> None:
     click.echo(json.dumps(result, indent=2))
-
-
-def _money(value: float) -> str:
-    return f"${value:,.2f}"
-
-
-def _pct(value: float) -> str:
-    return f"{value:.1f}%"
 
 
 # ------------------------------------------------------------------------- warehouse & dbt
@@ -138,9 +131,9 @@ def deploy(as_json: bool, start: bool, **config: Any) -> None:
     estimate = result["estimated_costs"]
     click.echo(f"Deployed {result['campaign_name']} as {result['campaign_id']}.")
     click.echo(
-        f"Estimated cost {_money(estimate['total'])} "
-        f"({_money(estimate['cost_per_prospect'])} per prospect); "
-        f"budget {_money(result['config']['budget'])}."
+        f"Estimated cost {dollars(estimate['total'])} "
+        f"({dollars(estimate['cost_per_prospect'])} per prospect); "
+        f"budget {dollars(result['config']['budget'])}."
     )
     click.echo("Started." if start else f"Start it with: dds start {result['campaign_id']}")
 
@@ -186,16 +179,18 @@ def status(campaign_id: str | None, as_json: bool) -> None:
         ("deployed at", result["deployed_at"]),
         ("last active", result["last_active"]),
         ("vertical / location", f"{result['config']['vertical']} / {result['config']['location']}"),
-        ("budget", f"{_money(performance['budget'])} ({_pct(performance['budget_used'])} used)"),
-        ("total cost", _money(metrics["total_cost"])),
-        ("revenue", _money(metrics["revenue_generated"])),
-        ("ROI", _pct(metrics["roi"])),
+        ("budget", f"{dollars(performance['budget'])} "
+                   f"({percent(performance['budget_used'])} used)"),
+        ("total cost", dollars(metrics["total_cost"])),
+        ("revenue", dollars(metrics["revenue_generated"])),
+        ("ROI", percent(metrics["roi"])),
         ("leads found / qualified", f"{metrics['leads_generated']} / {metrics['leads_qualified']}"),
-        ("qualification rate", _pct(metrics["qualification_rate"])),
-        ("cost per lead", _money(metrics["cost_per_lead"])),
+        ("qualification rate", percent(metrics["qualification_rate"])),
+        ("cost per lead", dollars(metrics["cost_per_lead"])),
         ("emails sent / opened / replied",
          f"{metrics['emails_sent']} / {metrics['emails_opened']} / {metrics['emails_replied']}"),
-        ("open / reply rate", f"{_pct(metrics['open_rate'])} / {_pct(metrics['reply_rate'])}"),
+        ("open / reply rate",
+         f"{percent(metrics['open_rate'])} / {percent(metrics['reply_rate'])}"),
         ("priority", performance["priority"]),
         ("flags", ", ".join(performance["flags"]) or "none"),
     ]  # fmt: skip
@@ -234,16 +229,19 @@ def report(campaign_id: str | None, report_type: str, as_json: bool) -> None:
         costs = Table("provider", "operation", "events", "cost", title="Cost breakdown")
         for item in breakdown["detail"]:
             costs.add_row(
-                item["provider"], item["operation"], str(item["events"]), _money(item["cost"])
+                item["provider"],
+                item["operation"],
+                str(item["events"]),
+                dollars(item["cost"]),
             )
         console.print(costs)
 
 
 def _format_figure(key: str, value: Any) -> str:
     if isinstance(value, float) and (key.endswith("_rate") or key in ("roi", "budget_used")):
-        return _pct(value)
+        return percent(value)
     if isinstance(value, float):
-        return _money(value)
+        return dollars(value)
     return str(value)
 
 
@@ -373,9 +371,9 @@ def _print_portfolio(report: dict[str, Any]) -> None:
         f"stopped {summary['stopped_campaigns']})"
     )
     click.echo(
-        f"  Total cost: {_money(summary['total_cost'])}   "
-        f"Total revenue: {_money(summary['total_revenue'])}   "
-        f"Profit: {_money(summary['profit'])}   ROI: {_pct(summary['total_roi'])}"
+        f"  Total cost: {dollars(summary['total_cost'])}   "
+        f"Total revenue: {dollars(summary['total_revenue'])}   "
+        f"Profit: {dollars(summary['profit'])}   ROI: {percent(summary['total_roi'])}"
     )
     table = Table("campaign", "id", "status", "cost", "revenue", "leads", "qual %", "reply %",
                   "CPL", "ROI %")  # fmt: skip

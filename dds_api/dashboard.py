@@ -15,18 +15,17 @@ from __future__ import annotations
 import html
 import math
 from datetime import date, datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from dds_api.formatting import fetch_dicts
+from dds_api.formatting import UNDEFINED, dollars, fetch_dicts, percent
 
 if TYPE_CHECKING:
     from dds_api.facade import DDSIntegration
 
-DASH = "—"
 
 PORTFOLIO_SQL = """
     select total_campaigns, active_campaigns, paused_campaigns, stopped_campaigns,
@@ -135,33 +134,12 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _decimal(value: Decimal | float | int) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def fmt_money(value: Decimal | float | int | None) -> str:
-    """$1,234.56 (half up); -$1.50 for a negative amount; None -> —."""
-    if value is None:
-        return DASH
-    amount = _decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
-
-
-def fmt_pct(value: Decimal | float | int | None) -> str:
-    """40.0%; None (an undefined ratio) -> —."""
-    if value is None:
-        return DASH
-    amount = _decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{amount:,.1f}%"
-
-
 def fmt_count(value: int | Decimal | None) -> str:
-    return DASH if value is None else f"{int(value):,}"
+    return UNDEFINED if value is None else f"{int(value):,}"
 
 
 def fmt_date(value: date | None) -> str:
-    return DASH if value is None else value.isoformat()
+    return UNDEFINED if value is None else value.isoformat()
 
 
 # ------------------------------------------------------------------------------- queries
@@ -266,7 +244,7 @@ def daily_spend_chart(rows: list[dict[str, Any]] | None) -> str:
             continue
         y0, y1 = y(stacked[day]), y(stacked[day] + spend)
         stacked[day] += spend
-        title = f"{fmt_date(day)} · {row['provider']}: {fmt_money(row['spend_usd'])}"
+        title = f"{fmt_date(day)} · {row['provider']}: {dollars(row['spend_usd'])}"
         parts.append(
             f'<rect x="{x_of[day]:.1f}" y="{y1:.1f}" width="{bar_w:.1f}" '
             f'height="{max(y0 - y1, 0.5):.1f}" fill="{colour[row["provider"]]}">'
@@ -282,7 +260,7 @@ def daily_spend_chart(rows: list[dict[str, Any]] | None) -> str:
         if len(days) <= 31:
             parts.append(
                 f'<text x="{cx:.1f}" y="{y(totals[day]) - 5:.1f}" class="bar-total" '
-                f'text-anchor="middle">{esc(fmt_money(totals[day]))}</text>'
+                f'text-anchor="middle">{esc(dollars(totals[day]))}</text>'
             )
     base = y(0)
     parts.append(
@@ -292,7 +270,7 @@ def daily_spend_chart(rows: list[dict[str, Any]] | None) -> str:
     parts.append("</svg>")
     legend = "".join(
         f'<span class="legend-item"><span class="swatch" style="background:{colour[p]}"></span>'
-        f"{esc(p)} <b>{esc(fmt_money(providers[p]))}</b></span>"
+        f"{esc(p)} <b>{esc(dollars(providers[p]))}</b></span>"
         for p in order
     )
     span = f"{fmt_date(days[0])} to {fmt_date(days[-1])}" if len(days) > 1 else fmt_date(days[0])
@@ -307,12 +285,12 @@ def _step_rate(row: dict[str, Any]) -> str:
     if kind == "none":
         return ""
     if kind == "emails_per_qualified":
-        value = DASH if rate is None else f"{float(rate):,.2f}"
+        value = UNDEFINED if rate is None else f"{float(rate):,.2f}"
         return f"{value} emails per qualified lead"
     if kind == "usd_per_reply":
-        return f"{fmt_money(rate)} per reply"
+        return f"{dollars(rate)} per reply"
     of = {"pct_of_found": "found", "pct_of_sent": "sent", "pct_of_opened": "opened"}[kind]
-    return f"{fmt_pct(rate)} of {of}"
+    return f"{percent(rate)} of {of}"
 
 
 def funnel_chart(rows: list[dict[str, Any]]) -> str:
@@ -329,7 +307,11 @@ def funnel_chart(rows: list[dict[str, Any]]) -> str:
         top = 4 + i * row_h
         amount = float(row["amount"] or 0)
         if row["unit"] == "usd":  # dollars, not a count: its own bar below a rule
-            length, fill, text = (bar_max if amount > 0 else 0), "#009E73", fmt_money(row["amount"])
+            length, fill, text = (
+                (bar_max if amount > 0 else 0),
+                "#009E73",
+                dollars(row["amount"]),
+            )
             parts.append(
                 f'<line x1="{label_w}" x2="{width}" y1="{top + 1}" y2="{top + 1}" class="grid" '
                 'stroke-dasharray="4 4"/>'
@@ -355,7 +337,7 @@ def pacing_bar(used_pct: float | None, scale_max: float, width: int = 260) -> st
     """Spend as a share of budget; the dark tick marks 100 % of the budget."""
     height = 18
     if used_pct is None:
-        return f'<span class="muted">{DASH} no budget</span>'
+        return f'<span class="muted">{UNDEFINED} no budget</span>'
     fraction = min(used_pct, scale_max) / scale_max
     colour = "#C0392B" if used_pct > 100 else "#E69F00" if used_pct >= 80 else "#009E73"
     budget_x = width * 100 / scale_max
@@ -381,15 +363,15 @@ def kpi_section(p: dict[str, Any]) -> str:
         ),
         (
             "Total spend",
-            fmt_money(p["total_cost_usd"]),
-            f"of {fmt_money(p['total_budget_usd'])} total budget",
+            dollars(p["total_cost_usd"]),
+            f"of {dollars(p['total_budget_usd'])} total budget",
         ),
         (
             "Total revenue",
-            fmt_money(p["total_revenue_usd"]),
-            f"profit {fmt_money(p['profit_usd'])}",
+            dollars(p["total_revenue_usd"]),
+            f"profit {dollars(p['profit_usd'])}",
         ),
-        ("ROI", fmt_pct(p["total_roi"]), f"cost per lead {fmt_money(p['cost_per_lead'])}"),
+        ("ROI", percent(p["total_roi"]), f"cost per lead {dollars(p['cost_per_lead'])}"),
     ]
     items = "".join(
         f'<div class="kpi"><div class="kpi-label">{esc(label)}</div>'
@@ -416,7 +398,7 @@ def campaign_table(campaigns: list[dict[str, Any]], flags: dict[str, list[dict]]
                 f"<small>({esc(f['severity'])})</small></span>"
                 for f in fired
             )
-            or f'<span class="muted">{DASH}</span>'
+            or f'<span class="muted">{UNDEFINED}</span>'
         )
         roi_class = "" if c["roi"] is None else " neg" if c["roi"] < 0 else " pos"
         body.append(
@@ -424,13 +406,13 @@ def campaign_table(campaigns: list[dict[str, Any]], flags: dict[str, list[dict]]
             f'<td><div class="name">{esc(c["campaign_name"])}</div>'
             f'<div class="muted">{esc(c["vertical"])} · {esc(c["location"])}</div></td>'
             f'<td><span class="status st-{esc(c["status"])}">{esc(c["status"])}</span></td>'
-            f'<td class="num">{esc(fmt_money(c["total_cost_usd"]))}</td>'
-            f'<td class="num">{esc(fmt_money(c["revenue_usd"]))}</td>'
-            f'<td class="num{roi_class}">{esc(fmt_pct(c["roi"]))}</td>'
+            f'<td class="num">{esc(dollars(c["total_cost_usd"]))}</td>'
+            f'<td class="num">{esc(dollars(c["revenue_usd"]))}</td>'
+            f'<td class="num{roi_class}">{esc(percent(c["roi"]))}</td>'
             f'<td class="num">{esc(fmt_count(c["leads_found"]))}</td>'
-            f'<td class="num">{esc(fmt_pct(c["qualification_rate"]))}</td>'
-            f'<td class="num">{esc(fmt_pct(c["reply_rate"]))}</td>'
-            f'<td class="num">{esc(fmt_money(c["cost_per_lead"]))}</td>'
+            f'<td class="num">{esc(percent(c["qualification_rate"]))}</td>'
+            f'<td class="num">{esc(percent(c["reply_rate"]))}</td>'
+            f'<td class="num">{esc(dollars(c["cost_per_lead"]))}</td>'
             f'<td><span class="priority {PRIORITY_CLASS.get(c["priority"], "sev-low")}">'
             f"{esc(c['priority'])}</span></td>"
             f'<td class="flags">{flag_html}</td>'
@@ -467,10 +449,10 @@ def pacing_table(rows: list[dict[str, Any]], with_projection: bool) -> str:
                 '<span class="flag sev-high" title="the budget will be exceeded before the '
                 'campaign ends">runs out before end</span>'
                 if r["will_exceed_budget_before_end"]
-                else f'<span class="muted">{DASH}</span>'
+                else f'<span class="muted">{UNDEFINED}</span>'
             )
             extra = (
-                f'<td class="num">{esc(fmt_money(burn))}</td>'
+                f'<td class="num">{esc(dollars(burn))}</td>'
                 f"<td>{esc(fmt_date(r['projected_budget_exhausted_on']))}</td>"
                 f"<td>{esc(fmt_date(r['planned_end_on']))}</td><td>{alert}</td>"
             )
@@ -480,10 +462,10 @@ def pacing_table(rows: list[dict[str, Any]], with_projection: bool) -> str:
             f'<td class="name">{esc(r["campaign_name"])}</td>'
             f'<td><span class="status st-{esc(r["status"])}">{esc(r["status"])}</span></td>'
             f"<td>{pacing_bar(pct, scale_max, 150 if with_projection else 260)}</td>"
-            f'<td class="num">{esc(fmt_money(r["total_cost_usd"]))}</td>'
-            f'<td class="num">{esc(fmt_money(r["budget_usd"]))}</td>'
-            f'<td class="num{over}">{esc(fmt_pct(r["budget_used_pct"]))}</td>'
-            f'<td class="num{over}">{esc(fmt_money(r["budget_remaining_usd"]))}</td>'
+            f'<td class="num">{esc(dollars(r["total_cost_usd"]))}</td>'
+            f'<td class="num">{esc(dollars(r["budget_usd"]))}</td>'
+            f'<td class="num{over}">{esc(percent(r["budget_used_pct"]))}</td>'
+            f'<td class="num{over}">{esc(dollars(r["budget_remaining_usd"]))}</td>'
             f"{extra}</tr>"
         )
     if not body:

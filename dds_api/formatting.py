@@ -7,7 +7,7 @@ Formatting for display (2 decimals, '%') is the caller's job; here an undefined 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import duckdb
@@ -32,6 +32,31 @@ def count(value: int | None) -> int:
 def utc_iso(value: datetime | None) -> str | None:
     """Naive UTC timestamps from the warehouse as ISO-8601 with an explicit Z."""
     return None if value is None else value.isoformat(timespec="microseconds") + "Z"
+
+
+# For people (CLI, dashboard): an undefined value shows as a dash.
+UNDEFINED = "—"
+
+
+def _decimal(value: Decimal | float | int) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def dollars(value: Decimal | float | int | None) -> str:
+    """$1,234.56 (half up); -$1.50 for a negative amount; None -> —."""
+    if value is None:
+        return UNDEFINED
+    amount = _decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def percent(value: Decimal | float | int | None) -> str:
+    """40.0%; None (an undefined ratio) -> —."""
+    if value is None:
+        return UNDEFINED
+    amount = _decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{amount:,.1f}%"
 
 
 def fetch_dicts(

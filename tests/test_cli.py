@@ -46,7 +46,7 @@ def test_status_of_all_campaigns_exact(two_campaigns: list[str]) -> None:
         == f"""
 All campaigns
   Total campaigns: 2  (active 2, paused 0, stopped 0)
-  Total cost: $5.30   Total revenue: $5,000.00   Profit: $4,994.70   ROI: 94239.6%
+  Total cost: $5.30   Total revenue: $5,000.00   Profit: $4,994.70   ROI: 94,239.6%
 ┏━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━┳━━━━━━━━━━┳━━━━━━━┳━━━━━━━━┳━━━━━━━━━┳━━━━━━┳━━━━━━━━━━━┓
 ┃ campaign           ┃ id                               ┃ status ┃ cost ┃ revenue  ┃ leads ┃ qual % ┃ reply % ┃ CPL  ┃ ROI %     ┃
 ┡━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━╇━━━━━━━━━━╇━━━━━━━╇━━━━━━━━╇━━━━━━━━━╇━━━━━━╇━━━━━━━━━━━┩
@@ -74,7 +74,7 @@ Dentists Austin Q1 ({a})
 │ budget                         │ $150.00 (1.8% used)         │
 │ total cost                     │ $2.65                       │
 │ revenue                        │ $5,000.00                   │
-│ ROI                            │ 188579.2%                   │
+│ ROI                            │ 188,579.2%                  │
 │ leads found / qualified        │ 50 / 20                     │
 │ qualification rate             │ 40.0%                       │
 │ cost per lead                  │ $0.05                       │
