@@ -3,6 +3,6 @@
 {% macro dds_optimization_rule_ids() -%}
     {%- do return([
         'high_cost_per_lead', 'low_qualification_rate', 'low_outreach_success',
-        'negative_roi', 'low_roi', 'budget_exceeded', 'scale_up',
+        'negative_roi', 'low_roi', 'budget_exceeded', 'budget_pace', 'scale_up',
     ]) -%}
 {%- endmacro %}

@@ -13,9 +13,29 @@ metrics as (
 
 ),
 
+pacing as (
+
+    select * from {{ ref('campaign_budget_pacing') }}
+
+),
+
 rules as (
 
     select * from {{ ref('optimization_rules') }}
+
+),
+
+metrics_with_pacing as (
+
+    select
+        metrics.*,
+        coalesce(pacing.will_exceed_budget_before_end, false)
+            as will_exceed_budget_before_end,
+        pacing.days_of_budget_left,
+        pacing.days_until_planned_end
+
+    from metrics
+    left join pacing on metrics.campaign_id = pacing.campaign_id
 
 ),
 
@@ -66,6 +86,14 @@ checks as (
         total_cost_usd as value_budget_exceeded,
         budget_usd as threshold_budget_exceeded,
 
+        -- the budget will run out before the planned end (campaign_budget_pacing); not once
+        -- it is already exceeded, which budget_exceeded reports: one flag for one problem
+        will_exceed_budget_before_end
+        and not total_cost_usd > budget_usd
+            as fires_budget_pace,
+        days_of_budget_left as value_budget_pace,
+        days_until_planned_end as threshold_budget_pace,
+
         total_cost_usd > 0
         and leads_found > 0
         and 100 * (revenue_usd - total_cost_usd)
@@ -78,12 +106,12 @@ checks as (
         roi as value_scale_up,
         {{ dds_threshold('dds_scale_up_roi_threshold') }} as threshold_scale_up
 
-    from metrics
+    from metrics_with_pacing
 
 ),
 
--- one pass over checks, crossed with the rules seed: a union of seven selects would make
--- DuckDB plan the whole metrics stack seven times for every query
+-- one pass over checks, crossed with the rules seed: a union of one select per rule would
+-- make DuckDB plan the whole metrics stack once per rule for every query
 evaluated as (
 
     select

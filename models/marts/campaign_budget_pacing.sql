@@ -1,0 +1,144 @@
+-- One row per campaign: how fast it spends its budget and when the budget will run out.
+-- "Today" is the var dds_as_of_date, or the current UTC date. The burn rate is the spend of
+-- the last dds_pacing_window_days days (today included) divided by the whole window, even
+-- for a campaign younger than the window (DDS front-loads scraping and scoring, and dividing
+-- day one's burst by one day would project it as a daily rate). Dates are exact: the number
+-- of days the budget lasts is a ceiling computed in decimals, not in floating point.
+
+{%- set as_of_date = dds_as_of_date() %}
+{%- set window_days = var('dds_pacing_window_days') | int %}
+{%- set duration_days = var('dds_campaign_duration_days') | int %}
+
+with
+
+campaigns as (
+
+    select * from {{ ref('dim_campaigns') }}
+
+),
+
+cost_events as (
+
+    select * from {{ ref('stg_dds__cost_events') }}
+
+),
+
+dated_costs as (
+
+    select
+        campaign_id,
+        cost_usd,
+        cast(occurred_at as date) as cost_on,
+        {{ as_of_date }} as as_of_date
+
+    from cost_events
+
+),
+
+costs_to_date as (
+
+    select
+        campaign_id,
+        sum(cost_usd) as spend_to_date_usd,
+        sum(
+            case
+                when cost_on > cast({{ dbt.dateadd('day', -window_days, 'as_of_date') }} as date)
+                    then cost_usd
+                else 0
+            end
+        ) as window_spend_usd
+
+    from dated_costs
+    where cost_on <= as_of_date
+    group by campaign_id
+
+),
+
+joined as (
+
+    select
+        campaigns.campaign_id,
+        campaigns.status,
+        campaigns.budget_usd,
+        {{ as_of_date }} as as_of_date,
+        coalesce(costs_to_date.spend_to_date_usd, 0) as spend_to_date_usd,
+        coalesce(costs_to_date.window_spend_usd, 0) as window_spend_usd,
+        campaigns.budget_usd - coalesce(costs_to_date.spend_to_date_usd, 0)
+            as budget_remaining_usd,
+        cast(
+            {{ dbt.dateadd(
+                'day',
+                duration_days,
+                'cast(coalesce(campaigns.first_started_at, campaigns.deployed_at) as date)'
+            ) }} as date
+        ) as planned_end_on
+
+    from campaigns
+    left join costs_to_date on campaigns.campaign_id = costs_to_date.campaign_id
+
+),
+
+-- days the remaining budget lasts at the burn rate, rounded up: remaining / (window spend /
+-- window) = remaining × window / window spend. The double division only estimates the
+-- ceiling; the decimal comparisons correct it (0.07 / 0.01 is 7.000000000000001 in double)
+estimated as (
+
+    select
+        *,
+        case
+            when budget_remaining_usd > 0 and window_spend_usd > 0
+                then cast(
+                    ceil(budget_remaining_usd * {{ window_days }} / window_spend_usd) as bigint
+                )
+        end as estimated_days_left
+
+    from joined
+
+),
+
+paced as (
+
+    select
+        *,
+        case
+            when budget_remaining_usd <= 0 then 0
+            when window_spend_usd = 0 then null
+            when (estimated_days_left - 1) * window_spend_usd
+                >= budget_remaining_usd * {{ window_days }}
+                then estimated_days_left - 1
+            when estimated_days_left * window_spend_usd
+                < budget_remaining_usd * {{ window_days }}
+                then estimated_days_left + 1
+            else estimated_days_left
+        end as days_of_budget_left
+
+    from estimated
+
+),
+
+final as (
+
+    select
+        campaign_id,
+        status,
+        as_of_date,
+        budget_usd,
+        spend_to_date_usd,
+        budget_remaining_usd,
+        cast(window_spend_usd / {{ window_days }} as decimal(18, 6)) as burn_rate_usd_per_day,
+        planned_end_on,
+        {{ dbt.datediff('as_of_date', 'planned_end_on', 'day') }} as days_until_planned_end,
+        cast({{ dbt.dateadd('day', 'days_of_budget_left', 'as_of_date') }} as date)
+            as projected_budget_exhausted_on,
+        days_of_budget_left,
+        coalesce(
+            days_of_budget_left < {{ dbt.datediff('as_of_date', 'planned_end_on', 'day') }},
+            false
+        )
+        and status <> 'stopped' as will_exceed_budget_before_end
+
+    from paced
+
+)
+
+select * from final
