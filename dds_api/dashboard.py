@@ -34,36 +34,7 @@ PORTFOLIO_SQL = """
     from marts.portfolio_summary
 """
 
-# Each step with its conversion from the previous step. Emails are sent several per lead, so
-# that step is a ratio (emails per qualified lead), and revenue is dollars per reply.
-FUNNEL_SQL = """
-    with p as (select * from marts.portfolio_summary)
-    select 1 as step_order, 'Leads found' as label, 'count' as unit,
-        cast(total_leads_found as decimal(38, 6)) as amount,
-        cast(null as double) as step_rate, 'none' as step_rate_kind
-    from p
-    union all
-    select 2, 'Qualified', 'count', total_leads_qualified,
-        100.0 * total_leads_qualified / nullif(total_leads_found, 0), 'pct_of_found'
-    from p
-    union all
-    select 3, 'Emailed (emails sent)', 'count', total_emails_sent,
-        1.0 * total_emails_sent / nullif(total_leads_qualified, 0), 'emails_per_qualified'
-    from p
-    union all
-    select 4, 'Opened', 'count', total_emails_opened,
-        100.0 * total_emails_opened / nullif(total_emails_sent, 0), 'pct_of_sent'
-    from p
-    union all
-    select 5, 'Replied', 'count', total_emails_replied,
-        100.0 * total_emails_replied / nullif(total_emails_opened, 0), 'pct_of_opened'
-    from p
-    union all
-    select 6, 'Revenue', 'usd', total_revenue_usd,
-        total_revenue_usd / nullif(total_emails_replied, 0), 'usd_per_reply'
-    from p
-    order by step_order
-"""
+FUNNEL_SQL = "select * from marts.portfolio_funnel order by step_order"
 
 DAILY_SPEND_SQL = """
     select
