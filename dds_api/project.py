@@ -91,7 +91,11 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
 
 
 def ensure_built(warehouse: Warehouse) -> None:
-    """Build the views unless this warehouse already has them from this project version."""
+    """Build the views unless this warehouse already has them from this project version.
+
+    The marts must be views for read-your-writes: if an analyst built them as tables
+    (`DDS_TARGET=analytics`), they are stale snapshots, so they are built again as views.
+    """
     digest = project_digest()
     with warehouse.connect() as conn:
         exists = conn.execute(
@@ -99,6 +103,10 @@ def ensure_built(warehouse: Warehouse) -> None:
             "where table_schema = 'main' and table_name = 'dds_build_info'"
         ).fetchone()[0]
         built = exists and conn.execute(f"select project_digest from {BUILD_INFO_TABLE}").fetchone()
-    if built and built[0] == digest:
+        materialized_as_tables = conn.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_type <> 'VIEW'"
+        ).fetchone()[0]
+    if built and built[0] == digest and not materialized_as_tables:
         return
     build(warehouse, BOOTSTRAP_ARGS)

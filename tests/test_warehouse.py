@@ -124,3 +124,28 @@ def test_a_warehouse_from_before_clicks_gains_the_column(tmp_path: Path) -> None
         ).fetchone()
     warehouse.close()
     assert row == (50, 60, 0)
+
+
+def test_marts_built_as_tables_become_views_again(warehouse_path: Path) -> None:
+    """An analyst's `DDS_TARGET=analytics` build must not leave the facade reading stale tables."""
+    import os
+
+    from dds_api.project import run_dbt
+
+    dds = make_dds(warehouse_path)
+    cid = dds.deploy_campaign(SPEC_CONFIG)["campaign_id"]
+    dds.close()
+    os.environ["DDS_TARGET"] = "analytics"
+    try:
+        run_dbt(["run", "--select", "marts"], str(warehouse_path))
+    finally:
+        del os.environ["DDS_TARGET"]
+    dds = make_dds(warehouse_path)  # sees tables in marts: builds views again
+    dds.log_dds_costs(cid, {"operation": "x", "provider": "y", "cost": 3})
+    assert dds.calculate_lead_metrics(cid)["total_cost"] == 3.0
+    with dds.warehouse.connect() as conn:
+        kinds = conn.execute(
+            "select distinct table_type from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    dds.close()
+    assert kinds == [("VIEW",)]
