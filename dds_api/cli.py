@@ -260,11 +260,7 @@ def optimize(campaign_id: str | None, dry_run: bool, as_json: bool) -> None:
             "campaigns_needing_attention": [result] if result["priority"] != "LOW" else [],
             "all_results": [result],
             "dry_run": dry_run,
-            "campaigns_to_pause": [
-                result["campaign_id"]
-                for action in result["suggested_actions"]
-                if action == "PAUSE_CAMPAIGN" and result["campaign_status"] == "active"
-            ],
+            "campaigns_to_pause": [result["campaign_id"]] if result["pause_due"] else [],
         }
     else:
         results = _ok(dds.optimize_all_campaigns(dry_run=dry_run))
@@ -402,10 +398,7 @@ def _print_optimization(results: dict[str, Any]) -> None:
                 f"{rec['threshold']:.1f}): {rec['recommendation']}"
             )
     names = {r["campaign_id"]: r["campaign_name"] for r in results["all_results"]}
-    pausing = results.get("campaigns_to_pause", []) if results.get("dry_run") else [
-        r["campaign_id"] for r in results["all_results"] if r["actions_taken"]
-    ]  # fmt: skip
-    for campaign_id in pausing:
+    for campaign_id in results["campaigns_to_pause"]:
         click.echo(f"  {names[campaign_id]}: PAUSE_CAMPAIGN {verb} (auto: negative ROI)")
     for result in results["all_results"]:
         if "SCALE_UP" in result["suggested_actions"]:

@@ -412,9 +412,9 @@ class DDSIntegration:
             row = self._metrics_row(conn, campaign_id)
             flags = fetch_dicts(conn, FLAGS_SQL, [row["campaign_id"]])
             priority = conn.execute(PRIORITY_SQL, [row["campaign_id"]]).fetchone()[0]
-        to_pause = [row] if self._needs_pause(row, flags) else []
-        paused = {} if dry_run else self._auto_pause(to_pause)
-        return self._optimization(row, flags, priority, paused)
+        due = self._needs_pause(row, flags)
+        paused = {} if dry_run else self._auto_pause([row] if due else [])
+        return self._optimization(row, flags, priority, paused, due)
 
     @returns_error_dict
     def optimize_all_campaigns(self, dry_run: bool = False) -> dict[str, Any]:
@@ -446,15 +446,20 @@ class DDSIntegration:
         flags_by_campaign: dict[str, list[dict[str, Any]]] = {}
         for flag in all_flags:
             flags_by_campaign.setdefault(flag["campaign_id"], []).append(flag)
-        to_pause = [
-            row
+        due = {
+            row["campaign_id"]: self._needs_pause(
+                row, flags_by_campaign.get(row["campaign_id"], [])
+            )
             for row in rows
-            if self._needs_pause(row, flags_by_campaign.get(row["campaign_id"], []))
-        ]
-        paused = {} if dry_run else self._auto_pause(to_pause)
+        }
+        paused = {} if dry_run else self._auto_pause([r for r in rows if due[r["campaign_id"]]])
         all_results = [
             self._optimization(
-                row, flags_by_campaign.get(row["campaign_id"], []), row["priority"], paused
+                row,
+                flags_by_campaign.get(row["campaign_id"], []),
+                row["priority"],
+                paused,
+                due[row["campaign_id"]],
             )
             for row in rows
         ]
@@ -474,7 +479,7 @@ class DDSIntegration:
             "high_priority_issues": sum(r["priority"] == "HIGH" for r in all_results),
             "campaigns_needing_attention": needing_attention,
             "campaigns_paused": sorted(paused),
-            "campaigns_to_pause": sorted(row["campaign_id"] for row in to_pause),
+            "campaigns_to_pause": sorted(cid for cid, is_due in due.items() if is_due),
             "dry_run": dry_run,
             "all_results": all_results,
             "generated_at": utc_iso(utc_now()),
@@ -501,7 +506,11 @@ class DDSIntegration:
 
     @staticmethod
     def _optimization(
-        row: dict[str, Any], flags: list[dict[str, Any]], priority: str, paused: dict[str, str]
+        row: dict[str, Any],
+        flags: list[dict[str, Any]],
+        priority: str,
+        paused: dict[str, str],
+        pause_due: bool,
     ) -> dict[str, Any]:
         metrics = shapes.lead_metrics(row)
         campaign_id = row["campaign_id"]
@@ -520,6 +529,8 @@ class DDSIntegration:
             "suggested_actions": shapes.suggested_actions(flags),
             "priority": priority,
             "actions_taken": actions_taken,
+            # an auto-pause rule applies to this active campaign (taken unless a dry run)
+            "pause_due": pause_due,
         }
 
     def close(self) -> None:
