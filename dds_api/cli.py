@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-from dds_api import get_dds
+from dds_api import get_dds, synthetic
 from dds_api.dashboard import write_dashboard
 from dds_api.demo import load_sample
 from dds_api.facade import REPORT_TYPES, DDSIntegration
@@ -27,6 +27,7 @@ from dds_api.formatting import dollars, percent
 from dds_api.novaos_export import export_to_novaos
 from dds_api.project import DbtError, build
 from ingest.settings import Settings
+from ingest.validation import utc_now
 from ingest.warehouse import WarehouseBusyError
 
 # Wide enough that the tables never wrap in a terminal or a captured run.
@@ -75,7 +76,14 @@ def build_cmd() -> None:
     help="Load the sample campaigns (once), build and test, and print the "
     "all-campaigns report and the optimization."
 )
-def demo() -> None:
+@click.option(
+    "--campaigns",
+    type=click.IntRange(min=1),
+    help="Instead of the eight sample campaigns, generate this many synthetic ones "
+    "(dds_api.synthetic: seeded, bulk-inserted, for demos and benchmarks).",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="With --campaigns.")
+def demo(campaigns: int | None, seed: int) -> None:
     settings = Settings.from_env()
     with console.status("Opening the warehouse (building its views the first time)..."):
         dds = _dds()
@@ -84,6 +92,15 @@ def demo() -> None:
         click.echo(
             f"{settings.warehouse_path} already holds {existing} campaigns; "
             "not loading the sample again."
+        )
+    elif campaigns:
+        with console.status(f"Generating {campaigns:,} synthetic campaigns..."):
+            # ending now, so that pacing and "last active" look like a live portfolio
+            summary = synthetic.generate(dds, campaigns, seed=seed, now=utc_now())
+        click.echo(
+            f"Generated {summary.campaigns:,} synthetic campaigns ({summary.cost_events:,} "
+            f"cost events, {summary.result_snapshots:,} snapshots, {summary.sendgrid_events:,} "
+            f"SendGrid events) into {settings.warehouse_path}."
         )
     else:
         with console.status("Loading the sample campaigns..."):
