@@ -18,7 +18,7 @@ import duckdb
 from dds_api import dds_system, shapes
 from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc_iso
 from dds_api.project import ensure_built
-from ingest import campaigns, costs, results
+from ingest import campaigns, costs, results, spool
 from ingest.errors import ValidationError
 from ingest.settings import Settings
 from ingest.sources import dds_home
@@ -181,8 +181,16 @@ class DDSIntegration:
 
     def _transition(self, campaign_id: str, event_type: str, reason: str) -> dict[str, Any]:
         campaign_id = parse_campaign_id(campaign_id)
-        with self.warehouse.transaction() as conn:
-            change = campaigns.record_transition(conn, campaign_id, event_type, reason)
+        try:
+            with self.warehouse.transaction(spoolable=True) as conn:
+                change = campaigns.record_transition(conn, campaign_id, event_type, reason)
+        except WarehouseBusyError:
+            return self._spool(
+                spool.transition_write(campaign_id, event_type, reason),
+                status=event_type,
+                previous_status=None,
+                changed=None,
+            )
         verb = {"started": "started", "paused": "paused", "stopped": "stopped permanently"}
         message = (
             f"Campaign {campaign_id} {verb[event_type]}."
@@ -203,25 +211,37 @@ class DDSIntegration:
     def log_dds_costs(self, campaign_id: str, costs_: dict[str, Any]) -> dict[str, Any]:
         campaign_id = parse_campaign_id(campaign_id)
         event = costs.parse_cost(costs_)
-        with self.warehouse.connect() as conn:  # one statement: atomic without BEGIN
-            logged = costs.record_cost(conn, campaign_id, event)
-        return {
-            "status": "logged",
-            "cost_id": logged.cost_id,
-            "campaign_id": campaign_id,
-            "cost": money(event.amount),
-            "operation": event.operation,
-            "provider": event.provider,
-            "duplicate": logged.duplicate,
-            "occurred_at": utc_iso(event.occurred_at),
-        }
+        try:
+            with self.warehouse.connect(spoolable=True) as conn:  # atomic without BEGIN
+                logged = costs.record_cost(conn, campaign_id, event)
+        except WarehouseBusyError:
+            return self._spool(
+                spool.cost_write(campaign_id, event),
+                status="logged",
+                cost_id=None,  # assigned when applied
+                cost=None if event.amount is None else money(event.amount),
+                operation=event.operation,
+                provider=event.provider,
+                duplicate=None,
+                occurred_at=utc_iso(event.occurred_at),
+            )
+        return shapes.logged_cost(campaign_id, logged)
 
     @returns_error_dict
     def log_dds_results(self, campaign_id: str, results_: dict[str, Any]) -> dict[str, Any]:
         campaign_id = parse_campaign_id(campaign_id)
         result = results.parse_results(results_)
-        with self.warehouse.transaction() as conn:
-            snapshot = results.record_results(conn, campaign_id, result)
+        try:
+            with self.warehouse.transaction(spoolable=True) as conn:
+                snapshot = results.record_results(conn, campaign_id, result)
+        except WarehouseBusyError:
+            return self._spool(
+                spool.results_write(campaign_id, result),
+                status="logged",
+                stage=result.stage,
+                snapshot_id=None,  # assigned when applied
+                occurred_at=utc_iso(result.occurred_at),
+            )
         figures = {
             name: (money(value) if name == "revenue" else int(value))
             for name, value in snapshot.figures.items()
@@ -233,6 +253,23 @@ class DDSIntegration:
             "snapshot_id": snapshot.snapshot_id,
             **figures,
             "occurred_at": utc_iso(snapshot.occurred_at),
+        }
+
+    def _spool(self, write: spool.Write, **answer: Any) -> dict[str, Any]:
+        """Keep a validated write that could not reach the warehouse in time; the next
+        holder of the warehouse applies it (see ingest/spool.py)."""
+        spool_id = self.warehouse.spool.append(write)
+        return {
+            **answer,
+            "campaign_id": write.campaign_id,
+            "spooled": True,
+            "spool_id": spool_id,
+            "message": (
+                "The warehouse was busy, so this write is spooled durably and will be applied "
+                "in order by the next call that opens the warehouse. Checks that need the "
+                "warehouse (the campaign exists, the transition is allowed) happen then; a "
+                "write refused at that point is listed by `dds spool`."
+            ),
         }
 
     # ----------------------------------------------------------------------------- reads

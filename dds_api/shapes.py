@@ -8,7 +8,29 @@ from typing import Any
 
 from dds_api.formatting import count, money, ratio, utc_iso
 from ingest.campaigns import DEPLOY_FIELDS
+from ingest.costs import LoggedCost
 from ingest.sources.dds_sqlite import DatabaseRead, RowImport
+
+
+def logged_cost(campaign_id: str, logged: LoggedCost) -> dict[str, Any]:
+    event = logged.event
+    shape = {
+        "status": "logged",
+        "cost_id": logged.cost_id,
+        "campaign_id": campaign_id,
+        "cost": money(event.amount),
+        "operation": event.operation,
+        "provider": event.provider,
+        "duplicate": logged.duplicate,
+        "occurred_at": utc_iso(event.occurred_at),
+    }
+    if event.price_effective_from is not None:
+        # priced from the price list: which version, so the amount can be traced
+        shape["priced_from"] = {
+            "item": event.item,
+            "effective_from": event.price_effective_from.isoformat(),
+        }
+    return shape
 
 
 def lead_metrics(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,16 +1,22 @@
-"""Cost events: one row per DDS API call (or batch of calls), money as DECIMAL."""
+"""Cost events: one row per DDS API call (or batch of calls), money as DECIMAL.
+
+A cost gives its amount in dollars, or the usage to price it (tokens with a model, or units
+such as searches or emails): then the price list in force at ``occurred_at`` prices it when
+it is written (``ingest/pricing.py``) and the row keeps the price version it used.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 
+from ingest import pricing
 from ingest.campaigns import require_campaign
 from ingest.errors import ValidationError
 from ingest.validation import (
@@ -25,89 +31,171 @@ from ingest.validation import (
     utc_now,
 )
 
+TOKEN_FIELDS = tuple(pricing.TOKEN_UNITS.values())
 COST_FIELDS = (
     "operation",
     "provider",
     "cost",
     "details",
     "model",
-    "input_tokens",
-    "output_tokens",
+    "item",
+    *TOKEN_FIELDS,
+    "usage",
     "units",
     "occurred_at",
     "idempotency_key",
 )
 # Usage fields that the spec's example passes inside 'details'; we lift them into columns.
-_USAGE_FIELDS = ("model", "input_tokens", "output_tokens")
+_DETAIL_USAGE_FIELDS = ("model", "input_tokens", "output_tokens")
+# The keys of an Anthropic Messages API response's `usage` object. Only the token counts are
+# priced; `cache_creation` (the 5-minute/1-hour split), `server_tool_use` and `service_tier`
+# are kept in details.
+ANTHROPIC_USAGE_FIELDS = (*TOKEN_FIELDS, "cache_creation", "server_tool_use", "service_tier")
+EXAMPLE = "{'operation': 'scoring', 'provider': 'anthropic', 'cost': 0.15}"
 
 
 @dataclass(frozen=True)
 class CostEvent:
     operation: str
     provider: str
-    amount: Decimal
+    amount: Decimal | None  # None: to be priced from the price list when written
     model: str | None
-    input_tokens: int | None
-    output_tokens: int | None
+    item: str | None
+    tokens: dict[str, int | None]  # TOKEN_FIELDS -> count
     units: Decimal | None
     details_json: str | None
     idempotency_key: str | None
     occurred_at: datetime
+    price_effective_from: date | None = None  # set once priced
+
+    @property
+    def input_tokens(self) -> int | None:
+        return self.tokens["input_tokens"]
+
+    @property
+    def output_tokens(self) -> int | None:
+        return self.tokens["output_tokens"]
+
+    @property
+    def has_usage(self) -> bool:
+        return self.units is not None or any(v is not None for v in self.tokens.values())
 
 
 @dataclass(frozen=True)
 class LoggedCost:
     cost_id: str
-    event: CostEvent
+    event: CostEvent  # as written: priced if it was given as usage
     duplicate: bool  # True when the idempotency key was seen before: nothing was written
 
 
 def parse_cost(costs: object) -> CostEvent:
-    costs = require_mapping(
-        costs, "costs", "{'operation': 'scoring', 'provider': 'anthropic', 'cost': 0.15}"
-    )
+    costs = require_mapping(costs, "costs", EXAMPLE)
     check_keys(costs, COST_FIELDS, "cost")
-    for required in ("operation", "provider", "cost"):
+    for required in ("operation", "provider"):
         if required not in costs:
             raise ValidationError(
                 f"The cost is missing '{required}'. A cost needs operation, provider and "
-                "cost, e.g. {'operation': 'scoring', 'provider': 'anthropic', 'cost': 0.15}."
+                f"cost (or usage to price it), e.g. {EXAMPLE}."
             )
     details = costs.get("details")
-    details_json = parse_details(details)
-    usage = {name: _usage_value(costs, details, name) for name in _USAGE_FIELDS}
+    usage = _usage_object(costs.get("usage"))
+    details_json = parse_details(_with_usage_extras(details, usage))
+    model = _one_value(costs, "model", details=details, usage=usage)
+    tokens = {
+        name: None
+        if (value := _one_value(costs, name, details=details, usage=usage)) is None
+        else parse_count(value, name)
+        for name in TOKEN_FIELDS
+    }
     units = costs.get("units")
     key = costs.get("idempotency_key")
     occurred_at = costs.get("occurred_at")
-    return CostEvent(
+    event = CostEvent(
         operation=normalize_name(costs["operation"], "operation"),
         provider=normalize_name(costs["provider"], "provider"),
-        amount=parse_money(costs["cost"], "cost"),
-        model=parse_text(usage["model"], "model", required=False),
-        input_tokens=None
-        if usage["input_tokens"] is None
-        else parse_count(usage["input_tokens"], "input_tokens"),
-        output_tokens=None
-        if usage["output_tokens"] is None
-        else parse_count(usage["output_tokens"], "output_tokens"),
-        units=None if units is None else parse_money(units, "units"),
+        amount=None if costs.get("cost") is None else parse_money(costs["cost"], "cost"),
+        model=parse_text(model, "model", required=False),
+        item=parse_text(costs.get("item"), "item", required=False),
+        tokens=tokens,
+        units=None if units is None else parse_count_of_units(units),
         details_json=details_json,
         idempotency_key=parse_text(key, "idempotency_key", required=False),
         occurred_at=utc_now()
         if occurred_at is None
         else parse_timestamp(occurred_at, "occurred_at"),
     )
-
-
-def _usage_value(costs: Mapping[str, Any], details: object, name: str) -> object:
-    top = costs.get(name)
-    nested = details.get(name) if isinstance(details, Mapping) else None
-    if top is not None and nested is not None and top != nested:
+    if event.amount is None and not event.has_usage:
         raise ValidationError(
-            f"'{name}' is given twice with different values ({top!r} and details: "
-            f"{nested!r}); give it once."
+            "The cost gives neither 'cost' (dollars) nor usage to price it. Give 'cost', or "
+            "'units' (e.g. searches, emails), or a model with token counts or an Anthropic "
+            f"'usage' object, e.g. {EXAMPLE}."
         )
-    return top if top is not None else nested
+    return event
+
+
+def parse_count_of_units(value: object) -> Decimal:
+    """Units priced per unit (searches, emails): a whole, non-negative number."""
+    return Decimal(parse_count(value, "units"))
+
+
+def _usage_object(usage: object) -> Mapping[str, Any] | None:
+    if usage is None:
+        return None
+    usage = require_mapping(
+        usage, "usage", "{'input_tokens': 1200, 'output_tokens': 80} (a Messages API usage)"
+    )
+    check_keys(usage, ANTHROPIC_USAGE_FIELDS, "usage")
+    return usage
+
+
+def _with_usage_extras(details: object, usage: Mapping[str, Any] | None) -> object:
+    """Keep the usage object's unpriced parts (e.g. the cache split) in details."""
+    extras = {k: v for k, v in (usage or {}).items() if k not in TOKEN_FIELDS and v is not None}
+    if not extras:
+        return details
+    if details is not None and not isinstance(details, Mapping):
+        return details  # parse_details refuses it with its own message
+    return {**(details or {}), "usage": extras}
+
+
+def _one_value(
+    costs: Mapping[str, Any],
+    name: str,
+    *,
+    details: object,
+    usage: Mapping[str, Any] | None,
+) -> object:
+    """A usage value given at the top level, in details (the spec's example) or in usage;
+    giving it in several places is fine only if they agree."""
+    places = {
+        "the cost": costs.get(name),
+        "details": details.get(name)
+        if isinstance(details, Mapping) and name in _DETAIL_USAGE_FIELDS
+        else None,
+        "usage": (usage or {}).get(name),
+    }
+    given = {place: value for place, value in places.items() if value is not None}
+    if len({repr(v) for v in given.values()}) > 1:
+        shown = ", ".join(f"{place}: {value!r}" for place, value in given.items())
+        raise ValidationError(f"'{name}' is given with different values ({shown}); give it once.")
+    return next(iter(given.values()), None)
+
+
+def priced(conn: duckdb.DuckDBPyConnection, event: CostEvent) -> CostEvent:
+    """The event with its amount: as given, or priced from the list in force at its time."""
+    if event.amount is not None:
+        return event
+    price = pricing.price_one(
+        conn,
+        provider=event.provider,
+        item=event.item or event.model,
+        occurred_at=event.occurred_at,
+        units=event.units,
+        tokens=event.tokens,
+    )
+    return replace(
+        event, item=price.item, amount=price.amount, price_effective_from=price.effective_from
+    )
 
 
 def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEvent) -> LoggedCost:
@@ -119,19 +207,23 @@ def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEv
     """
     if event.idempotency_key is not None:
         row = conn.execute(
-            "select cost_id from raw.cost_events where idempotency_key = ?",
+            "select cost_id, amount_usd, price_effective_from from raw.cost_events "
+            "where idempotency_key = ?",
             [event.idempotency_key],
         ).fetchone()
         if row:
-            return LoggedCost(row[0], event, duplicate=True)
+            first = replace(event, amount=row[1], price_effective_from=row[2])
+            return LoggedCost(row[0], first, duplicate=True)
+    event = priced(conn, event)
     cost_id = uuid.uuid4().hex
     inserted = conn.execute(
         """
         insert into raw.cost_events (
             cost_id, campaign_id, operation, provider, amount_usd, model, input_tokens,
-            output_tokens, units, details, idempotency_key, occurred_at, ingested_at
+            output_tokens, units, details, idempotency_key, occurred_at, ingested_at,
+            item, cache_creation_input_tokens, cache_read_input_tokens, price_effective_from
         )
-        select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+        select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
         where exists (
             select 1 from raw.campaign_events
             where campaign_id = $2 and event_type = 'deployed'
@@ -152,6 +244,10 @@ def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEv
             event.idempotency_key,
             event.occurred_at,
             utc_now(),
+            event.item,
+            event.tokens["cache_creation_input_tokens"],
+            event.tokens["cache_read_input_tokens"],
+            event.price_effective_from,
         ],
     ).fetchone()
     if not inserted:

@@ -32,7 +32,8 @@ COUNT_FIELDS = (
 FIGURE_FIELDS = (*COUNT_FIELDS, "revenue")
 RESULT_FIELDS = ("stage", *FIGURE_FIELDS, "occurred_at")
 # raw.result_snapshots' column for each figure, in FIGURE_FIELDS' order
-_FIGURE_COLUMNS = ", ".join("revenue_usd" if name == "revenue" else name for name in FIGURE_FIELDS)
+_FIGURE_COLUMN_NAMES = tuple("revenue_usd" if name == "revenue" else name for name in FIGURE_FIELDS)
+_FIGURE_COLUMNS = ", ".join(_FIGURE_COLUMN_NAMES)
 #: raw.result_snapshots.source of snapshots reported through log_dds_results
 API_SOURCE = "api"
 # each part may not exceed its whole
@@ -95,13 +96,21 @@ def record_results(
     *,
     source: str = API_SOURCE,
 ) -> Snapshot:
-    """Append a cumulative snapshot. Omitted figures carry forward from the snapshot before it."""
+    """Append a cumulative snapshot holding only the figures given (the rest NULL).
+
+    Omitted figures carry forward from the snapshots before it in ``occurred_at`` order, so
+    a late snapshot slots into its place. Before writing, the campaign's merged snapshots
+    from this one on, with this one slotted in, are checked: an inconsistency (e.g. more
+    qualified than found) raises and nothing is written.
+    """
     require_campaign(conn, campaign_id)
-    previous = latest_figures(conn, campaign_id, as_of=result.occurred_at)
-    figures = {**(previous or dict.fromkeys(FIGURE_FIELDS, 0)), **result.figures}
-    figures["revenue"] = Decimal(figures["revenue"])
-    _check_consistent(figures)
     snapshot_id = uuid.uuid4().hex
+    given = [result.figures.get(name) for name in FIGURE_FIELDS]
+    merged = merged_snapshots(
+        conn, campaign_id, since=result.occurred_at, candidate=(snapshot_id, given)
+    )
+    for row_id, figures in merged.items():
+        _check_consistent(figures, late=row_id != snapshot_id)
     conn.execute(
         f"""
         insert into raw.result_snapshots (
@@ -109,17 +118,48 @@ def record_results(
             ingested_at
         ) values (?, ?, ?, {", ".join("?" for _ in FIGURE_FIELDS)}, ?, ?, ?)
         """,
-        [
-            snapshot_id,
-            campaign_id,
-            result.stage,
-            *(figures[name] for name in FIGURE_FIELDS),
-            source,
-            result.occurred_at,
-            utc_now(),
-        ],
+        [snapshot_id, campaign_id, result.stage, *given, source, result.occurred_at, utc_now()],
     )
-    return Snapshot(snapshot_id, result.stage, figures, result.occurred_at)
+    return Snapshot(snapshot_id, result.stage, merged[snapshot_id], result.occurred_at)
+
+
+def merged_snapshots(
+    conn: duckdb.DuckDBPyConnection,
+    campaign_id: str,
+    *,
+    since: datetime,
+    candidate: tuple[str, list[int | Decimal | None]],
+) -> dict[str, dict[str, int | Decimal]]:
+    """snapshot_id -> figures with omitted ones carried forward (0 before the first report)
+    for the campaign's snapshots at or after ``since``, with ``candidate`` (an id and its
+    figures, in FIGURE_FIELDS order, at ``since``) slotted in as if written now. dbt's
+    int_result_snapshots_carried_forward applies the same rule for the marts."""
+    carried = ",\n".join(
+        f"coalesce(last_value({column} ignore nulls) over ordered, 0) as {column}"
+        for column in _FIGURE_COLUMN_NAMES
+    )
+    candidate_id, candidate_figures = candidate
+    rows = conn.execute(
+        f"""
+        with snapshots as (
+            select snapshot_id, seq, occurred_at, {_FIGURE_COLUMNS}
+            from raw.result_snapshots
+            where campaign_id = ?
+            union all
+            -- written now, so its seq will be the highest
+            select ?, 9223372036854775807, ?, {", ".join("?" for _ in FIGURE_FIELDS)}
+        )
+        select snapshot_id, occurred_at, {carried}
+        from snapshots
+        window ordered as (
+            order by occurred_at, seq rows between unbounded preceding and current row
+        )
+        """,
+        [campaign_id, candidate_id, since, *candidate_figures],
+    ).fetchall()
+    return {
+        row[0]: dict(zip(FIGURE_FIELDS, row[2:], strict=True)) for row in rows if row[1] >= since
+    }
 
 
 def record_results_if_changed(
@@ -137,40 +177,37 @@ def record_results_if_changed(
 
 
 def latest_figures(
-    conn: duckdb.DuckDBPyConnection,
-    campaign_id: str,
-    *,
-    as_of: datetime | None = None,
-    source: str | None = None,
-) -> dict[str, int | Decimal] | None:
-    """The figures of the campaign's latest snapshot (optionally as of a time, or from one
-    source); None if it has none."""
-    conditions: list[str] = ["campaign_id = ?"]
-    params: list[object] = [campaign_id]
-    if as_of is not None:
-        conditions.append("occurred_at <= ?")
-        params.append(as_of)
-    if source is not None:
-        conditions.append("source = ?")
-        params.append(source)
+    conn: duckdb.DuckDBPyConnection, campaign_id: str, *, source: str
+) -> dict[str, int | Decimal | None] | None:
+    """The latest value of each figure that ``source`` reported for the campaign (None for a
+    figure it never reported); None if it has no snapshot."""
+    latest = ", ".join(
+        f"last({column} order by occurred_at, seq) filter (where {column} is not null)"
+        for column in _FIGURE_COLUMN_NAMES
+    )
     row = conn.execute(
         f"""
-        select {_FIGURE_COLUMNS}
+        select count(*), {latest}
         from raw.result_snapshots
-        where {" and ".join(conditions)}
-        order by occurred_at desc, seq desc
-        limit 1
+        where campaign_id = ? and source = ?
         """,
-        params,
+        [campaign_id, source],
     ).fetchone()
-    return dict(zip(FIGURE_FIELDS, row, strict=True)) if row else None
+    if not row or row[0] == 0:
+        return None
+    return dict(zip(FIGURE_FIELDS, row[1:], strict=True))
 
 
-def _check_consistent(figures: dict[str, int | Decimal]) -> None:
+def _check_consistent(figures: dict[str, int | Decimal], *, late: bool) -> None:
     for part, whole in _PARTS_OF:
         if figures[part] > figures[whole]:
+            where = (
+                " in a later snapshot once this one is slotted in by its occurred_at"
+                if late
+                else ""
+            )
             raise ValidationError(
-                f"{part} ({figures[part]}) cannot exceed {whole} ({figures[whole]}). "
+                f"{part} ({figures[part]}) cannot exceed {whole} ({figures[whole]}){where}. "
                 "Results are cumulative totals for the campaign so far; send all figures "
-                "as of now."
+                "as of the snapshot's time."
             )

@@ -1,21 +1,57 @@
-"""The raw schema: three append-only event tables, the source of truth for every number.
+"""The raw schema: append-only event tables, the source of truth for every number.
 
-Created idempotently on every open. Money is DECIMAL(18, 6) (never float); times are naive
-TIMESTAMPs that always hold UTC (the connection's time zone is set to UTC too). ``seq``
-comes from one sequence shared by all raw tables: it orders events that carry the same
-``occurred_at`` in the order they were written.
+Money is DECIMAL(18, 6) (never float); times are naive TIMESTAMPs that always hold UTC (the
+connection's time zone is set to UTC too). ``seq`` comes from one sequence shared by all raw
+tables: it orders events that carry the same ``occurred_at`` in the order they were written.
+
+The schema is versioned: ``raw.schema_version`` records each migration applied, and opening
+a warehouse applies the missing ones in order, each in its own transaction, so a warehouse
+made by an older version upgrades in place. Migrations only add (tables, nullable columns)
+or relax (NOT NULL); they never rewrite or drop stored events.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
+
+from ingest.validation import utc_now
 
 RAW_SCHEMA = "raw"
 LIFECYCLE_EVENT_TYPES = ("deployed", "started", "paused", "stopped")
+SENDGRID_EVENT_TYPES = (
+    "processed",
+    "delivered",
+    "open",
+    "click",
+    "bounce",
+    "dropped",
+    "deferred",
+    "spamreport",
+    "unsubscribe",
+)
+# The figures of a result snapshot; from version 2 a figure the caller left out is NULL and
+# dbt carries the previous value forward (in occurred_at order, so late snapshots are fine).
+SNAPSHOT_FIGURE_COLUMNS = (
+    "leads_found",
+    "leads_qualified",
+    "emails_sent",
+    "emails_opened",
+    "emails_clicked",
+    "emails_replied",
+    "revenue_usd",
+)
 
-# Statements run in order; each one is safe to run again.
-DDL: tuple[str, ...] = (
-    f"create schema if not exists {RAW_SCHEMA}",
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_V1_BASELINE = (
     f"create sequence if not exists {RAW_SCHEMA}.event_seq",
     f"""
     create table if not exists {RAW_SCHEMA}.campaign_events (
@@ -80,18 +116,126 @@ DDL: tuple[str, ...] = (
         check (emails_replied <= emails_sent)
     )
     """,
-)
-
-
-# Columns added after a table's first version: a warehouse made before them gains them on
-# open (CREATE TABLE IF NOT EXISTS leaves an existing table as it was). ALTER cannot add
-# the CHECK constraints; ingest validates the same rules before every write.
-UPGRADES: tuple[str, ...] = (
+    # Warehouses made before clicks were tracked (ALTER cannot add the CHECK constraint;
+    # ingest validates the same rule before every write).
     f"alter table {RAW_SCHEMA}.result_snapshots "
     "add column if not exists emails_clicked bigint default 0",
 )
 
+_V2_REAL_INPUTS = (
+    # Costs priced from the price list: what was priced, and the price version used.
+    f"alter table {RAW_SCHEMA}.cost_events add column if not exists item varchar",
+    f"alter table {RAW_SCHEMA}.cost_events "
+    "add column if not exists cache_creation_input_tokens bigint",
+    f"alter table {RAW_SCHEMA}.cost_events add column if not exists cache_read_input_tokens bigint",
+    f"alter table {RAW_SCHEMA}.cost_events add column if not exists price_effective_from date",
+    f"alter table {RAW_SCHEMA}.cost_events add column if not exists batch_id varchar",
+    f"alter table {RAW_SCHEMA}.result_snapshots add column if not exists batch_id varchar",
+    # Omitted snapshot figures are stored as NULL and carried forward by dbt.
+    *(
+        f"alter table {RAW_SCHEMA}.result_snapshots alter column {column} drop not null"
+        for column in SNAPSHOT_FIGURE_COLUMNS
+    ),
+    f"alter table {RAW_SCHEMA}.result_snapshots alter column emails_clicked drop default",
+    f"""
+    create table if not exists {RAW_SCHEMA}.sendgrid_events (
+        sg_event_id     varchar primary key,
+        seq             bigint not null default nextval('{RAW_SCHEMA}.event_seq'),
+        campaign_id     varchar not null,
+        sg_message_id   varchar not null,
+        event           varchar not null
+            check (event in ({", ".join(f"'{name}'" for name in SENDGRID_EVENT_TYPES)})),
+        email           varchar,
+        -- open events: true when SendGrid marks the open as a machine (privacy proxy) open
+        machine_open    boolean,
+        -- bounce events: 'bounce' or 'blocked'
+        bounce_type     varchar,
+        url             varchar,
+        -- the event exactly as SendGrid sent it
+        payload         json not null,
+        batch_id        varchar,
+        occurred_at     timestamp not null,
+        ingested_at     timestamp not null
+    )
+    """,
+    f"""
+    create table if not exists {RAW_SCHEMA}.quarantine (
+        quarantine_id   varchar primary key,
+        seq             bigint not null default nextval('{RAW_SCHEMA}.event_seq'),
+        batch_id        varchar not null,
+        kind            varchar not null,
+        -- 1-based position of the row in its input
+        row_number      bigint not null,
+        reason          varchar not null,
+        payload         json not null,
+        quarantined_at  timestamp not null
+    )
+    """,
+    f"""
+    create table if not exists {RAW_SCHEMA}.ingest_batches (
+        batch_id        varchar primary key,
+        seq             bigint not null default nextval('{RAW_SCHEMA}.event_seq'),
+        kind            varchar not null,
+        source          varchar not null,
+        rows_read       bigint not null,
+        loaded          bigint not null,
+        quarantined     bigint not null,
+        duplicates      bigint not null,
+        started_at      timestamp not null,
+        finished_at     timestamp not null
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "campaign, cost and result events", _V1_BASELINE),
+    Migration(
+        2,
+        "priced costs, SendGrid events, quarantine, ingest batches, nullable snapshot figures",
+        _V2_REAL_INPUTS,
+    ),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def schema_version(conn: duckdb.DuckDBPyConnection) -> int:
+    """The highest migration applied to this warehouse (0 for an empty file)."""
+    [(version,)] = conn.execute(
+        f"select coalesce(max(version), 0) from {RAW_SCHEMA}.schema_version"
+    ).fetchall()
+    return int(version)
+
 
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    for statement in (*DDL, *UPGRADES):
-        conn.execute(statement)
+    """Apply every migration this warehouse lacks, in order, each atomically."""
+    conn.execute(f"create schema if not exists {RAW_SCHEMA}")
+    conn.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}.schema_version (
+            version     integer primary key,
+            description varchar not null,
+            applied_at  timestamp not null
+        )
+        """
+    )
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"The warehouse has raw schema version {current}, newer than this code's "
+            f"{SCHEMA_VERSION}. Upgrade the dds package before opening it."
+        )
+    for migration in MIGRATIONS:
+        if migration.version <= current:
+            continue
+        conn.begin()
+        try:
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(
+                f"insert into {RAW_SCHEMA}.schema_version values (?, ?, ?)",
+                [migration.version, migration.description, utc_now()],
+            )
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()

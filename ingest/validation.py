@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from ingest.errors import ValidationError
@@ -60,7 +60,9 @@ def parse_money(value: object, field: str) -> Decimal:
         amount = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
         if not amount.is_finite():
             raise ValidationError(f"'{field}' must be a finite number of dollars, got {value!r}.")
-        amount = amount.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
+        # half up, as DuckDB rounds when it casts text to DECIMAL: bulk loads (which cast in
+        # SQL) and single calls store the same amount for the same input
+        amount = amount.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
     except InvalidOperation as exc:
         raise ValidationError(f"'{field}' is not a usable amount: {value!r}.") from exc
     if amount < 0:

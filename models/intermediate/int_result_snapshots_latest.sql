@@ -5,7 +5,7 @@ with
 
 result_snapshots as (
 
-    select * from {{ ref('stg_dds__result_snapshots') }}
+    select * from {{ ref('int_result_snapshots_carried_forward') }}
 
 ),
 

@@ -18,7 +18,7 @@ cost_events as (
 
 result_snapshots as (
 
-    select * from {{ ref('stg_dds__result_snapshots') }}
+    select * from {{ ref('int_result_snapshots_carried_forward') }}
 
 ),
 

@@ -1,5 +1,11 @@
 -- One row per campaign: every figure of calculate_lead_metrics, from the sum of its cost
--- events and its latest cumulative result snapshot. An undefined ratio is null.
+-- events, its latest cumulative result snapshot and its SendGrid events. An undefined ratio
+-- is null.
+--
+-- Outreach precedence: a campaign with any SendGrid event takes emails sent, opened and
+-- clicked from its events (unique per message), because they are counted at the source and
+-- cannot double count; a campaign without any takes them from its snapshots. Replies always
+-- come from snapshots: SendGrid does not see replies.
 
 with
 
@@ -21,6 +27,12 @@ results as (
 
 ),
 
+outreach as (
+
+    select * from {{ ref('int_sendgrid_messages_aggregated') }}
+
+),
+
 joined as (
 
     select
@@ -35,10 +47,20 @@ joined as (
         results.stage as latest_stage,
         coalesce(results.leads_found, 0) as leads_found,
         coalesce(results.leads_qualified, 0) as leads_qualified,
-        coalesce(results.emails_sent, 0) as emails_sent,
-        coalesce(results.emails_opened, 0) as emails_opened,
-        coalesce(results.emails_clicked, 0) as emails_clicked,
+        case when outreach.campaign_id is not null then 'sendgrid_events'
+            when results.campaign_id is not null then 'snapshots'
+        end as outreach_source,
+        coalesce(outreach.emails_sent, results.emails_sent, 0) as emails_sent,
+        coalesce(outreach.emails_opened, results.emails_opened, 0) as emails_opened,
+        coalesce(outreach.emails_clicked, results.emails_clicked, 0) as emails_clicked,
         coalesce(results.emails_replied, 0) as emails_replied,
+        -- known from SendGrid events only
+        outreach.emails_delivered,
+        outreach.emails_bounced,
+        outreach.emails_human_opened,
+        outreach.emails_machine_opened,
+        outreach.spam_reports,
+        outreach.unsubscribes,
         coalesce(results.revenue_usd, 0) as revenue_usd,
         coalesce(costs.total_cost_usd, 0) as total_cost_usd,
         coalesce(costs.cost_event_count, 0) as cost_event_count,
@@ -49,12 +71,14 @@ joined as (
         greatest(
             campaigns.last_lifecycle_event_at,
             coalesce(costs.last_cost_at, campaigns.last_lifecycle_event_at),
-            coalesce(results.snapshot_at, campaigns.last_lifecycle_event_at)
+            coalesce(results.snapshot_at, campaigns.last_lifecycle_event_at),
+            coalesce(outreach.last_sendgrid_event_at, campaigns.last_lifecycle_event_at)
         ) as last_active_at
 
     from campaigns
     left join costs on campaigns.campaign_id = costs.campaign_id
     left join results on campaigns.campaign_id = results.campaign_id
+    left join outreach on campaigns.campaign_id = outreach.campaign_id
 
 ),
 

@@ -1,4 +1,6 @@
--- One row per vertical and estimate step: the expected cost per prospect at today's prices.
+-- One row per vertical and estimate step: the expected cost per prospect at today's prices:
+-- for each provider and item, the price-list version (all its rows with one effective_from)
+-- in force today, the same rule ingest/pricing.py prices usage by.
 -- '*' is the default vertical; a vertical's own rows in estimate_assumptions replace the
 -- default rows of the same step. The facade multiplies by the prospect count.
 
@@ -16,21 +18,33 @@ assumptions as (
 
 ),
 
-prices_in_force as (
+versions_in_force as (
 
     select
         provider,
         item,
-        unit,
-        -- decimal division returns a double here; 12 places recover the exact price
-        cast(price_usd / per_quantity as decimal(38, 12)) as unit_price_usd,
-        row_number() over (
-            partition by provider, item, unit
-            order by effective_from desc
-        ) as recency_rank
+        max(effective_from) as effective_from
 
     from prices
-    where effective_from <= current_date
+    where effective_from <= {{ dds_as_of_date() }}
+    group by provider, item
+
+),
+
+prices_in_force as (
+
+    select
+        prices.provider,
+        prices.item,
+        prices.unit,
+        -- decimal division returns a double here; 12 places recover the exact price
+        cast(prices.price_usd / prices.per_quantity as decimal(38, 12)) as unit_price_usd
+
+    from prices
+    inner join versions_in_force
+        on prices.provider = versions_in_force.provider
+        and prices.item = versions_in_force.item
+        and prices.effective_from = versions_in_force.effective_from
 
 ),
 
@@ -91,7 +105,6 @@ priced as (
         on effective_assumptions.provider = prices_in_force.provider
         and effective_assumptions.item = prices_in_force.item
         and effective_assumptions.unit = prices_in_force.unit
-        and prices_in_force.recency_rank = 1
 
 ),
 

@@ -16,11 +16,18 @@ renamed as (
         provider,
         cast(amount_usd as decimal(18, 6)) as cost_usd,
         model,
+        -- the price-list item that priced the cost (the model for Anthropic); null when the
+        -- caller gave the amount in dollars
+        item as priced_item,
         input_tokens,
         output_tokens,
+        cache_creation_input_tokens,
+        cache_read_input_tokens,
         cast(units as decimal(18, 6)) as units,
+        cast(price_effective_from as date) as price_effective_from,
         details,
         idempotency_key,
+        batch_id,
         cast(occurred_at as timestamp) as occurred_at,
         cast(ingested_at as timestamp) as ingested_at
 

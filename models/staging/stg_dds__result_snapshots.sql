@@ -13,6 +13,8 @@ renamed as (
         seq as event_seq,
         campaign_id,
         stage,
+        -- a figure the snapshot did not report is null; int_result_snapshots_carried_forward
+        -- carries the previous value forward
         leads_found,
         leads_qualified,
         emails_sent,
@@ -21,6 +23,7 @@ renamed as (
         emails_replied,
         cast(revenue_usd as decimal(18, 6)) as revenue_usd,
         source as snapshot_source,
+        batch_id,
         cast(occurred_at as timestamp) as occurred_at,
         cast(ingested_at as timestamp) as ingested_at
 

@@ -13,7 +13,7 @@ with
 
 snapshots as (
 
-    select * from {{ ref('stg_dds__result_snapshots') }}
+    select * from {{ ref('int_result_snapshots_carried_forward') }}
 
 ),
 

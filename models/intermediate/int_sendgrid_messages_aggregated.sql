@@ -1,0 +1,35 @@
+-- One row per campaign with SendGrid events: its outreach funnel counted in messages
+-- (unique per sg_message_id), the counts that replace the snapshot figures in
+-- campaign_metrics.
+
+with
+
+messages as (
+
+    select * from {{ ref('int_sendgrid_messages_summarized') }}
+
+),
+
+aggregated as (
+
+    select
+        campaign_id,
+        sum(case when is_sent then 1 else 0 end) as emails_sent,
+        sum(case when is_delivered then 1 else 0 end) as emails_delivered,
+        sum(case when is_opened then 1 else 0 end) as emails_opened,
+        sum(case when is_human_opened then 1 else 0 end) as emails_human_opened,
+        sum(case when is_machine_opened then 1 else 0 end) as emails_machine_opened,
+        sum(case when is_clicked then 1 else 0 end) as emails_clicked,
+        sum(case when is_bounced then 1 else 0 end) as emails_bounced,
+        sum(case when is_dropped then 1 else 0 end) as emails_dropped,
+        sum(case when is_spam_reported then 1 else 0 end) as spam_reports,
+        sum(case when is_unsubscribed then 1 else 0 end) as unsubscribes,
+        sum(event_count) as sendgrid_event_count,
+        max(last_event_at) as last_sendgrid_event_at
+
+    from messages
+    group by campaign_id
+
+)
+
+select * from aggregated
