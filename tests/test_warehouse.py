@@ -71,16 +71,21 @@ def test_waits_for_another_process_then_writes(warehouse_path: Path) -> None:
     assert dds.get_all_campaigns_report()["summary"]["total_campaigns"] == 1
 
 
-def test_busy_warehouse_is_an_error_dict_and_nothing_is_lost(warehouse_path: Path) -> None:
+def test_busy_warehouse_is_an_error_dict_for_a_read_and_spools_a_write(
+    warehouse_path: Path,
+) -> None:
     dds = make_dds(warehouse_path, idle_release_seconds=0, lock_timeout_seconds=0.3)
     cid = dds.deploy_campaign(SPEC_CONFIG)["campaign_id"]
     holder = _hold_in_other_process(warehouse_path, 3.0)
-    result = dds.log_dds_costs(cid, {"operation": "x", "provider": "y", "cost": 1})
+    read = dds.calculate_lead_metrics(cid)
+    written = dds.log_dds_costs(cid, {"operation": "x", "provider": "y", "cost": 1})
     holder.kill()
     holder.wait()
-    assert result["status"] == "error"
-    assert "held by another process" in result["message"]
-    assert dds.calculate_lead_metrics(cid)["total_cost"] == 0.0
+    assert read["status"] == "error"
+    assert "held by another process" in read["message"]
+    assert written["status"] == "logged" and written["spooled"] is True, written
+    # the next call applies the spooled write before it reads
+    assert dds.calculate_lead_metrics(cid)["total_cost"] == 1.0
 
 
 def test_a_copied_warehouse_keeps_working(warehouse_path: Path, tmp_path: Path) -> None:
