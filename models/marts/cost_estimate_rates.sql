@@ -116,7 +116,7 @@ final as (
         step,
         min(provider) as provider,
         sum(cost_per_prospect_usd) as cost_per_prospect_usd,
-        bool_or(is_unpriced) as has_unpriced_item
+        {{ dbt.bool_or('is_unpriced') }} as has_unpriced_item
 
     from priced
     group by vertical, step

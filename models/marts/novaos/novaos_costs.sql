@@ -32,12 +32,12 @@ final as (
                 then coalesce(cost_events.input_tokens, 0) + coalesce(cost_events.output_tokens, 0)
         end as total_tokens,
         cost_events.cost_usd as cost,
-        json_object(
-            'source', 'dds',
-            'dds_cost_id', cost_events.cost_id,
-            'provider', cost_events.provider,
-            'details', cost_events.details
-        ) as request_data,
+        {{ dds_json_object({
+            'source': "'dds'",
+            'dds_cost_id': 'cost_events.cost_id',
+            'provider': 'cost_events.provider',
+            'details': 'cost_events.details',
+        }) }} as request_data,
         cost_events.ingested_at as created_at
 
     from cost_events

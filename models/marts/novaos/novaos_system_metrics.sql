@@ -50,13 +50,13 @@ final as (
         unpivoted.timestamp,
         unpivoted.metric_name,
         unpivoted.metric_value,
-        json_object(
-            'source', 'dds',
-            'campaign_id', unpivoted.campaign_id,
-            'campaign_name', campaigns.campaign_name,
-            'stage', unpivoted.stage,
-            'snapshot_id', unpivoted.snapshot_id
-        ) as metadata,
+        {{ dds_json_object({
+            'source': "'dds'",
+            'campaign_id': 'unpivoted.campaign_id',
+            'campaign_name': 'campaigns.campaign_name',
+            'stage': 'unpivoted.stage',
+            'snapshot_id': 'unpivoted.snapshot_id',
+        }) }} as metadata,
         unpivoted.created_at
 
     from unpivoted
