@@ -8,6 +8,7 @@ No method raises on bad input: it returns {'status': 'error', 'message': ...}.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -18,11 +19,11 @@ import duckdb
 from dds_api import dds_system, shapes
 from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc_iso
 from dds_api.project import ensure_built
-from ingest import campaigns, costs, results, spool
+from ingest import bulk, campaigns, costs, results, spool
 from ingest.errors import ValidationError
 from ingest.settings import Settings
 from ingest.sources import dds_home
-from ingest.validation import parse_campaign_id, parse_text, utc_now
+from ingest.validation import parse_campaign_id, parse_text, require_mapping, utc_now
 from ingest.warehouse import Warehouse, WarehouseBusyError
 
 REPORT_TYPES = ("full", "costs", "leads", "outreach")
@@ -271,6 +272,83 @@ class DDSIntegration:
                 "write refused at that point is listed by `dds spool`."
             ),
         }
+
+    # ------------------------------------------------------- provider payloads and bulk
+
+    @returns_error_dict
+    def log_anthropic_usage(
+        self,
+        campaign_id: str,
+        response: dict[str, Any],
+        operation: str = "lead_scoring",
+        occurred_at: Any = None,
+    ) -> dict[str, Any]:
+        """Log a Claude call from its Messages API response (or a dict with ``model`` and
+        ``usage``): priced from the price list, cache tokens included. The response's
+        ``id`` becomes the idempotency key, so logging the same response twice counts once.
+        """
+        response = require_mapping(
+            response, "response", "{'id': 'msg_...', 'model': 'claude-...', 'usage': {...}}"
+        )
+        if "usage" not in response or "model" not in response:
+            raise ValidationError(
+                "The response needs 'model' and 'usage' (as the Messages API returns them), "
+                "e.g. {'model': 'claude-3-5-haiku-20241022', 'usage': {'input_tokens': 1200, "
+                "'output_tokens': 80}}."
+            )
+        message_id = response.get("id")
+        cost: dict[str, Any] = {
+            "operation": operation,
+            "provider": "anthropic",
+            "model": response["model"],
+            "usage": response["usage"],
+            "occurred_at": occurred_at,
+        }
+        if message_id is not None:
+            cost["idempotency_key"] = f"anthropic:{parse_text(message_id, 'id', required=True)}"
+        return self.log_dds_costs(campaign_id, cost)
+
+    @returns_error_dict
+    def log_sendgrid_events(self, events: Any, campaign_arg: str = "campaign_id") -> dict[str, Any]:
+        """Take a SendGrid Event Webhook batch (the JSON array as text/bytes, or parsed):
+        every event stored once (by sg_event_id) with its payload, attributed to a campaign
+        by the custom arg ``campaign_arg``; bad events quarantined with the reason."""
+        if isinstance(events, str | bytes):
+            try:
+                events = json.loads(events)
+            except ValueError as exc:
+                raise ValidationError(
+                    f"The webhook body is not JSON ({exc}); SendGrid posts a JSON array."
+                ) from exc
+        if not isinstance(events, list):
+            raise ValidationError(
+                f"A SendGrid webhook batch is a JSON array of events, got {type(events).__name__}."
+            )
+        return self.ingest("sendgrid_events", events, campaign_arg=campaign_arg)
+
+    @returns_error_dict
+    def ingest(
+        self,
+        kind: str,
+        source: Any,
+        file_format: str | None = None,
+        campaign_arg: str = "campaign_id",
+        progress: bulk.Progress | None = None,
+    ) -> dict[str, Any]:
+        """Bulk-load ``kind`` (costs, results or sendgrid_events) from a file path
+        (Parquet, CSV, JSON Lines, JSON array), a polars DataFrame or an Arrow table, in one
+        transaction: the summary says how many rows loaded, were quarantined (with the
+        reasons; rows in raw.quarantine) and were duplicates of stored rows."""
+        with self.warehouse.connect() as conn:
+            summary = bulk.load(
+                conn,
+                kind,
+                source,
+                file_format=file_format,
+                campaign_arg=campaign_arg,
+                progress=progress,
+            )
+        return summary.as_dict()
 
     # ----------------------------------------------------------------------------- reads
 

@@ -32,12 +32,12 @@ COUNT_FIELDS = (
 FIGURE_FIELDS = (*COUNT_FIELDS, "revenue")
 RESULT_FIELDS = ("stage", *FIGURE_FIELDS, "occurred_at")
 # raw.result_snapshots' column for each figure, in FIGURE_FIELDS' order
-_FIGURE_COLUMN_NAMES = tuple("revenue_usd" if name == "revenue" else name for name in FIGURE_FIELDS)
-_FIGURE_COLUMNS = ", ".join(_FIGURE_COLUMN_NAMES)
+FIGURE_COLUMN_NAMES = tuple("revenue_usd" if name == "revenue" else name for name in FIGURE_FIELDS)
+_FIGURE_COLUMNS = ", ".join(FIGURE_COLUMN_NAMES)
 #: raw.result_snapshots.source of snapshots reported through log_dds_results
 API_SOURCE = "api"
-# each part may not exceed its whole
-_PARTS_OF = (
+# each part may not exceed its whole (figure names; the columns are the same names)
+PARTS_OF = (
     ("leads_qualified", "leads_found"),
     ("emails_opened", "emails_sent"),
     ("emails_clicked", "emails_sent"),
@@ -136,7 +136,7 @@ def merged_snapshots(
     int_result_snapshots_carried_forward applies the same rule for the marts."""
     carried = ",\n".join(
         f"coalesce(last_value({column} ignore nulls) over ordered, 0) as {column}"
-        for column in _FIGURE_COLUMN_NAMES
+        for column in FIGURE_COLUMN_NAMES
     )
     candidate_id, candidate_figures = candidate
     rows = conn.execute(
@@ -183,7 +183,7 @@ def latest_figures(
     figure it never reported); None if it has no snapshot."""
     latest = ", ".join(
         f"last({column} order by occurred_at, seq) filter (where {column} is not null)"
-        for column in _FIGURE_COLUMN_NAMES
+        for column in FIGURE_COLUMN_NAMES
     )
     row = conn.execute(
         f"""
@@ -199,7 +199,7 @@ def latest_figures(
 
 
 def _check_consistent(figures: dict[str, int | Decimal], *, late: bool) -> None:
-    for part, whole in _PARTS_OF:
+    for part, whole in PARTS_OF:
         if figures[part] > figures[whole]:
             where = (
                 " in a later snapshot once this one is slotted in by its occurred_at"

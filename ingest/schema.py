@@ -122,15 +122,48 @@ _V1_BASELINE = (
     "add column if not exists emails_clicked bigint default 0",
 )
 
+_V1_COST_COLUMNS = (
+    "cost_id, seq, campaign_id, operation, provider, amount_usd, model, input_tokens, "
+    "output_tokens, units, details, idempotency_key, occurred_at, ingested_at"
+)
 _V2_REAL_INPUTS = (
-    # Costs priced from the price list: what was priced, and the price version used.
-    f"alter table {RAW_SCHEMA}.cost_events add column if not exists item varchar",
-    f"alter table {RAW_SCHEMA}.cost_events "
-    "add column if not exists cache_creation_input_tokens bigint",
-    f"alter table {RAW_SCHEMA}.cost_events add column if not exists cache_read_input_tokens bigint",
-    f"alter table {RAW_SCHEMA}.cost_events add column if not exists price_effective_from date",
-    f"alter table {RAW_SCHEMA}.cost_events add column if not exists batch_id varchar",
+    # raw.cost_events is rebuilt without its two ART indexes (the primary key on cost_id and
+    # the UNIQUE idempotency_key): maintaining them for random string keys cost ~8 s per
+    # million rows, 100x the insert itself, which ruled out bulk loads. Ingest keeps both
+    # unique (one writer holds the file; every insert anti-joins what is stored) and dbt's
+    # unique tests check them. The rebuild copies every row as it was, seq included.
+    f"""
+    create table {RAW_SCHEMA}.cost_events_v2 (
+        cost_id         varchar not null,
+        seq             bigint not null default nextval('{RAW_SCHEMA}.event_seq'),
+        campaign_id     varchar not null,
+        operation       varchar not null,
+        provider        varchar not null,
+        amount_usd      decimal(18, 6) not null check (amount_usd >= 0),
+        model           varchar,
+        input_tokens    bigint check (input_tokens >= 0),
+        output_tokens   bigint check (output_tokens >= 0),
+        units           decimal(18, 6) check (units >= 0),
+        details         json,
+        idempotency_key varchar,
+        occurred_at     timestamp not null,
+        ingested_at     timestamp not null,
+        -- what priced the cost: the price-list item and version (null when given in dollars)
+        item            varchar,
+        cache_creation_input_tokens bigint check (cache_creation_input_tokens >= 0),
+        cache_read_input_tokens     bigint check (cache_read_input_tokens >= 0),
+        price_effective_from        date,
+        batch_id        varchar
+    )
+    """,
+    f"insert into {RAW_SCHEMA}.cost_events_v2 ({_V1_COST_COLUMNS}) "
+    f"select {_V1_COST_COLUMNS} from {RAW_SCHEMA}.cost_events order by seq",
+    f"drop table {RAW_SCHEMA}.cost_events",
+    f"alter table {RAW_SCHEMA}.cost_events_v2 rename to cost_events",
     f"alter table {RAW_SCHEMA}.result_snapshots add column if not exists batch_id varchar",
+    # bulk loads key each snapshot (the caller's key, or a hash of its content) so that
+    # loading a file again writes nothing twice
+    f"alter table {RAW_SCHEMA}.result_snapshots add column if not exists idempotency_key varchar",
     # Omitted snapshot figures are stored as NULL and carried forward by dbt.
     *(
         f"alter table {RAW_SCHEMA}.result_snapshots alter column {column} drop not null"
@@ -139,7 +172,8 @@ _V2_REAL_INPUTS = (
     f"alter table {RAW_SCHEMA}.result_snapshots alter column emails_clicked drop default",
     f"""
     create table if not exists {RAW_SCHEMA}.sendgrid_events (
-        sg_event_id     varchar primary key,
+        -- unique (webhooks retry; ingest drops repeats), without an ART index, as cost_events
+        sg_event_id     varchar not null,
         seq             bigint not null default nextval('{RAW_SCHEMA}.event_seq'),
         campaign_id     varchar not null,
         sg_message_id   varchar not null,

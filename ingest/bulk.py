@@ -1,0 +1,914 @@
+"""Bulk ingest: costs, result snapshots and SendGrid events from files, frames or webhooks.
+
+A load reads its input into a temporary table (Parquet, CSV, JSON Lines, a JSON array, a
+polars DataFrame, an Arrow table, or a list of dicts for a webhook body), then validates,
+prices, deduplicates and appends it in SQL, so a million rows take seconds, not minutes.
+Every row ends up in exactly one place:
+
+- **loaded** into its raw table;
+- **quarantined** in ``raw.quarantine`` with the reason and the row as received;
+- a **duplicate** of a row already stored (or earlier in the same input), not written again.
+
+``raw.ingest_batches`` records the summary. A load is one transaction: it lands whole or
+not at all. Re-running the same input loads nothing twice: rows are keyed by their
+idempotency key, or (without one) by a hash of their validated content; SendGrid events by
+``sg_event_id``.
+
+The rules are those of the single calls (``ingest/costs.py``, ``ingest/results.py``,
+``ingest/validation.py``), written as SQL over whole columns; ``tests/test_bulk.py`` feeds
+the same good and bad values through both paths and expects the same outcome. Pricing is
+literally the same SQL (``ingest/pricing.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from ingest import costs, pricing, results
+from ingest.errors import ValidationError
+from ingest.schema import SENDGRID_EVENT_TYPES
+from ingest.validation import (
+    FUTURE_TOLERANCE,
+    MAX_COUNT,
+    MAX_DETAILS_BYTES,
+    MAX_MONEY,
+    MAX_TEXT,
+    utc_now,
+)
+
+KINDS = ("costs", "results", "sendgrid_events")
+FILE_FORMATS = ("parquet", "csv", "jsonl", "json")
+# Rows validated and written per step; a progress callback hears after each.
+CHUNK_ROWS = 250_000
+STAGED = "bulk_input"  # the temporary table a load reads its input into
+
+COST_COLUMNS = ("campaign_id", *(f for f in costs.COST_FIELDS if f != "usage"))
+RESULT_COLUMNS = ("campaign_id", *results.RESULT_FIELDS, "idempotency_key")
+REQUIRED = {
+    "costs": ("campaign_id", "operation", "provider", "occurred_at"),
+    "results": ("campaign_id", "stage", "occurred_at"),
+}
+ALLOWED = {"costs": COST_COLUMNS, "results": RESULT_COLUMNS}
+
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+Source = pl.DataFrame | pa.Table | str | Path | Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    batch_id: str
+    kind: str
+    source: str
+    rows_read: int
+    loaded: int
+    quarantined: int
+    duplicates: int
+    seconds: float
+    # reason -> rows quarantined for it
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": "loaded",
+            "batch_id": self.batch_id,
+            "kind": self.kind,
+            "source": self.source,
+            "rows_read": self.rows_read,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+            "duplicates": self.duplicates,
+            "quarantine_reasons": self.reasons,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def load(
+    conn: duckdb.DuckDBPyConnection,
+    kind: str,
+    source: Source,
+    *,
+    file_format: str | None = None,
+    campaign_arg: str = "campaign_id",
+    progress: Progress | None = None,
+) -> LoadSummary:
+    """Load ``source`` as ``kind`` in one transaction and return what happened to each row.
+
+    Raises ValidationError (nothing written) when the input as a whole is unusable: an
+    unknown kind or format, a missing file, or columns that are missing or unknown.
+    """
+    if kind not in KINDS:
+        raise ValidationError(f"Unknown kind {kind!r}; choose one of: {', '.join(KINDS)}.")
+    started = time.perf_counter()
+    started_at = utc_now()
+    batch_id = uuid.uuid4().hex
+    label = _label(source)
+    # Staged outside the transaction: committed rows of a temporary table number 0..n-1 in
+    # input order (rowid), which names each row in the quarantine; inside a transaction
+    # rowids are provisional.
+    _stage(conn, kind, source, file_format)
+    conn.begin()
+    try:
+        if kind == "sendgrid_events":
+            counts = _load_sendgrid(conn, batch_id, campaign_arg, progress)
+        else:
+            _check_columns(conn, kind)
+            loader = _load_costs if kind == "costs" else _load_results
+            counts = loader(conn, batch_id, progress)
+        reasons = _quarantine_reasons(conn, batch_id)
+        summary = LoadSummary(
+            batch_id=batch_id,
+            kind=kind,
+            source=label,
+            rows_read=counts["rows_read"],
+            loaded=counts["loaded"],
+            quarantined=sum(reasons.values()),
+            duplicates=counts["duplicates"],
+            seconds=time.perf_counter() - started,
+            reasons=reasons,
+        )
+        conn.execute(
+            """
+            insert into raw.ingest_batches (
+                batch_id, kind, source, rows_read, loaded, quarantined, duplicates,
+                started_at, finished_at
+            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                batch_id,
+                kind,
+                label,
+                summary.rows_read,
+                summary.loaded,
+                summary.quarantined,
+                summary.duplicates,
+                started_at,
+                utc_now(),
+            ],
+        )
+        if summary.rows_read != summary.loaded + summary.quarantined + summary.duplicates:
+            raise RuntimeError(f"bulk load {batch_id} lost track of rows: {summary}")
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        _drop_staged(conn)
+    conn.commit()
+    return summary
+
+
+def _drop_staged(conn: duckdb.DuckDBPyConnection) -> None:
+    for table in (STAGED, "bulk_costs", "bulk_results", "bulk_sendgrid"):
+        conn.execute(f"drop table if exists {table}")
+
+
+# ----------------------------------------------------------------------------- staging
+
+
+def _label(source: Source) -> str:
+    if isinstance(source, str | Path):
+        return str(source)
+    if isinstance(source, pl.DataFrame | pa.Table):
+        return "dataframe"
+    return "webhook"
+
+
+def _detect_format(path: Path, file_format: str | None) -> str:
+    if file_format is not None:
+        if file_format not in FILE_FORMATS:
+            raise ValidationError(
+                f"Unknown file format {file_format!r}; choose one of: {', '.join(FILE_FORMATS)}."
+            )
+        return file_format
+    suffix = path.suffix.lower().lstrip(".")
+    guessed = {"parquet": "parquet", "pq": "parquet", "csv": "csv", "jsonl": "jsonl"}
+    guessed |= {"ndjson": "jsonl", "json": "json"}
+    if suffix not in guessed:
+        raise ValidationError(
+            f"Cannot tell the format of {path.name!r} from its extension; name it .parquet, "
+            ".csv, .jsonl or .json (a JSON array), or pass the format."
+        )
+    return guessed[suffix]
+
+
+def _stage(
+    conn: duckdb.DuckDBPyConnection, kind: str, source: Source, file_format: str | None
+) -> None:
+    """Read the input into the temporary table STAGED, in input order (its rowid).
+
+    SendGrid events are staged as one JSON ``payload`` per event (the raw table keeps it);
+    costs and results as columns, every value as text for CSV (so that a bad value
+    quarantines its row instead of failing the file).
+    """
+    conn.execute(f"drop table if exists {STAGED}")
+    as_payload = kind == "sendgrid_events"
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_file():
+            raise ValidationError(f"No file at {str(path)!r}; check the path.")
+        fmt = _detect_format(path, file_format)
+        reader = {
+            "parquet": "read_parquet(?)",
+            "csv": "read_csv(?, header = true, all_varchar = true)",
+            "jsonl": "read_json(?, format = 'newline_delimited')",
+            "json": "read_json(?, format = 'array')",
+        }[fmt]
+        if as_payload and fmt in ("jsonl", "json"):
+            # keep each event exactly as sent, whatever its keys
+            layout = "newline_delimited" if fmt == "jsonl" else "array"
+            reader = f"read_json_objects(?, format = '{layout}')"
+            select = "select json as payload from " + reader
+        elif as_payload:
+            select = f"select to_json(input) as payload from {reader} as input"
+        else:
+            select = f"select * from {reader}"
+        try:
+            conn.execute(f"create temp table {STAGED} as {select}", [str(path)])
+        except duckdb.Error as exc:
+            raise ValidationError(f"Cannot read {path.name!r} as {fmt}: {exc}") from exc
+        return
+    if isinstance(source, pl.DataFrame):
+        source = source.to_arrow()
+    if isinstance(source, pa.Table):
+        conn.register("bulk_frame", source)
+        try:
+            select = (
+                "select to_json(bulk_frame) as payload from bulk_frame"
+                if as_payload
+                else "select * from bulk_frame"
+            )
+            conn.execute(f"create temp table {STAGED} as {select}")
+        finally:
+            conn.unregister("bulk_frame")
+        return
+    if as_payload and isinstance(source, Sequence) and not isinstance(source, str | bytes):
+        payloads = [_event_json(event, position) for position, event in enumerate(source, 1)]
+        conn.register("bulk_frame", pa.table({"payload": pa.array(payloads, pa.string())}))
+        try:
+            conn.execute(
+                f"create temp table {STAGED} as select cast(payload as json) as payload "
+                "from bulk_frame"
+            )
+        finally:
+            conn.unregister("bulk_frame")
+        return
+    raise ValidationError(
+        f"Cannot load a {type(source).__name__}: give a file path, a polars DataFrame, an "
+        "Arrow table, or (for SendGrid events) the webhook's list of events."
+    )
+
+
+def _event_json(event: object, position: int) -> str:
+    """A webhook event as JSON text; a non-object still stages (and is quarantined)."""
+    try:
+        return json.dumps(event, allow_nan=False, default=str)
+    except (TypeError, ValueError):
+        return json.dumps({"unreadable_event": repr(event)[:MAX_TEXT], "position": position})
+
+
+def _staged_columns(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    description = conn.execute(f"select * from {STAGED} limit 0").description
+    return [column[0] for column in description or ()]
+
+
+def _check_columns(conn: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Unknown columns refuse the input (as unknown keys refuse a single call); missing
+    optional columns read as null."""
+    present = _staged_columns(conn)
+    unknown = sorted(set(present) - set(ALLOWED[kind]))
+    if unknown:
+        raise ValidationError(
+            f"Unknown {kind} column(s): {', '.join(unknown)}. Allowed columns are: "
+            f"{', '.join(ALLOWED[kind])}."
+        )
+    missing = [name for name in REQUIRED[kind] if name not in present]
+    if missing:
+        raise ValidationError(
+            f"The {kind} input lacks the column(s) {', '.join(missing)}; bulk rows need "
+            f"{', '.join(REQUIRED[kind])} (occurred_at keeps re-runs from loading a row "
+            "twice)."
+        )
+    for name in ALLOWED[kind]:
+        if name not in present:
+            conn.execute(f'alter table {STAGED} add column "{name}" varchar')
+
+
+# ------------------------------------------------------------------- SQL building blocks
+
+
+def _text(column: str) -> str:
+    return f"nullif(trim(cast({column} as varchar)), '')"
+
+
+def _name(column: str) -> str:
+    """normalize_name in SQL: lower_snake_case, or '' when nothing is left."""
+    return f"trim(regexp_replace(lower({_text(column)}), '[^a-z0-9]+', '_', 'g'), '_')"
+
+
+def _number(column: str) -> str:
+    return f"try_cast({_text(column)} as decimal(38, 6))"
+
+
+def _bad_text(column: str, field_name: str, *, required: bool) -> str:
+    """A CASE branch: the reason when a text field is unusable."""
+    missing = (
+        f"when {_text(column)} is null then '''{field_name}'' must be a non-empty string'"
+        if required
+        else ""
+    )
+    return f"""
+        {missing}
+        when length({_text(column)}) > {MAX_TEXT}
+            then '''{field_name}'' is longer than {MAX_TEXT} characters; shorten it'
+        when contains(cast({column} as varchar), chr(0))
+            then '''{field_name}'' contains a NUL character; remove it'"""
+
+
+def _bad_count(column: str, field_name: str) -> str:
+    number = _number(column)
+    return f"""
+        when {_text(column)} is not null and ({number} is null or {number} <> floor({number}))
+            then '''{field_name}'' must be a whole number (e.g. 50), got '
+                || cast({column} as varchar)
+        when {number} < 0 then '''{field_name}'' must not be negative'
+        when {number} > {MAX_COUNT}
+            then '''{field_name}'' is implausibly large; check the value'"""
+
+
+def _bad_money(column: str, field_name: str) -> str:
+    number = _number(column)
+    return f"""
+        when {_text(column)} is not null and ({number} is null or isnan(try_cast({_text(column)}
+                as double)) or isinf(try_cast({_text(column)} as double)))
+            then '''{field_name}'' must be a number of US dollars (e.g. 2.50), got '
+                || cast({column} as varchar)
+        when {number} < 0 then '''{field_name}'' must not be negative'
+        when {number} > {MAX_MONEY}
+            then '''{field_name}'' is implausibly large; check the units'"""
+
+
+def _timestamp(column: str) -> str:
+    # with the connection's TimeZone at UTC, a naive time is UTC and an offset converts
+    return f"cast(try_cast({_text(column)} as timestamptz) as timestamp)"
+
+
+def _bad_timestamp(column: str, *, latest: str) -> str:
+    """``latest`` is the placeholder of the latest acceptable time (now + tolerance)."""
+    return f"""
+        when {_text(column)} is null then '''occurred_at'' is required in bulk loads'
+        when {_timestamp(column)} is null
+            then '''occurred_at'' must be an ISO-8601 time such as 2026-01-31T14:00:00Z, got '
+                || cast({column} as varchar)
+        when {_timestamp(column)} > cast({latest} as timestamp)
+            then '''occurred_at'' is in the future; events are recorded when they happen'"""
+
+
+def _future_limit() -> Any:
+    return utc_now() + FUTURE_TOLERANCE
+
+
+def _chunks(conn: duckdb.DuckDBPyConnection) -> tuple[int, list[tuple[int, int]]]:
+    [(total,)] = conn.execute(f"select count(*) from {STAGED}").fetchall()
+    return total, [(lo, min(lo + CHUNK_ROWS, total)) for lo in range(0, total, CHUNK_ROWS)]
+
+
+def _quarantine(conn: duckdb.DuckDBPyConnection, batch_id: str, kind: str, rows_sql: str) -> None:
+    """Write rows (columns row_number, reason, payload) of ``rows_sql`` to raw.quarantine."""
+    conn.execute(
+        f"""
+        insert into raw.quarantine (
+            quarantine_id, batch_id, kind, row_number, reason, payload, quarantined_at
+        )
+        select replace(cast(gen_random_uuid() as varchar), '-', ''), ?, ?, row_number,
+            reason, payload, ?
+        from ({rows_sql})
+        """,
+        [batch_id, kind, utc_now()],
+    )
+
+
+def _quarantine_reasons(conn: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, int]:
+    rows = conn.execute(
+        "select reason, count(*) from raw.quarantine where batch_id = ? group by reason "
+        "order by count(*) desc, reason",
+        [batch_id],
+    ).fetchall()
+    return dict(rows)
+
+
+_DEPLOYED = "(select distinct campaign_id from raw.campaign_events where event_type = 'deployed')"
+_UNKNOWN_CAMPAIGN = (
+    "'campaign ' || {campaign} || ' is not deployed; deploy it first or fix the campaign_id'"
+)
+
+
+# ------------------------------------------------------------------------------- costs
+
+
+def _load_costs(
+    conn: duckdb.DuckDBPyConnection, batch_id: str, progress: Progress | None
+) -> dict[str, int]:
+    total, chunks = _chunks(conn)
+    loaded = duplicates = 0
+    for lo, hi in chunks:
+        conn.execute("drop table if exists bulk_costs")
+        conn.execute(_COSTS_VALIDATED_SQL, [_future_limit(), lo, hi])
+        _price_costs(conn)
+        _quarantine(
+            conn,
+            batch_id,
+            "costs",
+            f"""
+            select bulk_costs.row_number, bulk_costs.reason, to_json({STAGED}) as payload
+            from bulk_costs
+            inner join {STAGED} on bulk_costs.row_number = {STAGED}.rowid + 1
+            where bulk_costs.reason is not null
+            """,
+        )
+        [(chunk_loaded, chunk_duplicates)] = conn.execute(
+            """
+            select count(*) filter (where reason is null and first_of_key
+                    and not already_stored),
+                count(*) filter (where reason is null and (not first_of_key or already_stored))
+            from (
+                select *,
+                    row_number() over (partition by key order by row_number) = 1
+                        as first_of_key,
+                    key in (select idempotency_key from raw.cost_events
+                            where idempotency_key is not null) as already_stored
+                from bulk_costs
+            )
+            """
+        ).fetchall()
+        conn.execute(
+            """
+            insert into raw.cost_events (
+                cost_id, campaign_id, operation, provider, amount_usd, model, input_tokens,
+                output_tokens, units, details, idempotency_key, occurred_at, ingested_at,
+                item, cache_creation_input_tokens, cache_read_input_tokens,
+                price_effective_from, batch_id
+            )
+            select
+                replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, operation,
+                provider, amount_usd, model, input_tokens, output_tokens, units, details, key,
+                occurred_at, ?, item, cache_creation_input_tokens, cache_read_input_tokens,
+                price_effective_from, ?
+            from (
+                select *, row_number() over (partition by key order by row_number) as nth
+                from bulk_costs
+                where reason is null
+            )
+            where nth = 1
+                and key not in (select idempotency_key from raw.cost_events
+                                where idempotency_key is not null)
+            order by row_number
+            """,
+            [utc_now(), batch_id],
+        )
+        loaded += chunk_loaded
+        duplicates += chunk_duplicates
+        if progress is not None:
+            progress(hi, total)
+    conn.execute("drop table if exists bulk_costs")
+    return {"rows_read": total, "loaded": loaded, "duplicates": duplicates}
+
+
+def _costs_validated_sql() -> str:
+    """Validate a chunk ($2 <= rowid < $3; $1 is the latest acceptable occurred_at)."""
+    token_checks = "".join(_bad_count(name, name) for name in costs.TOKEN_FIELDS)
+    token_columns = ",\n            ".join(
+        f"try_cast({_number(name)} as bigint) as {name}" for name in costs.TOKEN_FIELDS
+    )
+    has_usage = " or ".join(f"{_text(name)} is not null" for name in ("units", *costs.TOKEN_FIELDS))
+    key_parts = ", ".join(
+        [
+            "campaign_id",
+            "operation",
+            "provider",
+            "cast(amount_usd as varchar)",
+            "model",
+            "item",
+            *(f"cast({name} as varchar)" for name in costs.TOKEN_FIELDS),
+            "cast(units as varchar)",
+            "strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%f')",
+        ]
+    )
+    return f"""
+    create temp table bulk_costs as
+    with
+    input as (
+        select rowid + 1 as row_number, * from {STAGED}
+        where rowid >= cast($2 as bigint) and rowid < cast($3 as bigint)
+    ),
+    checked as (
+        select
+            row_number,
+            case
+                when {_text("campaign_id")} is null or length({_text("campaign_id")}) > 128
+                    then 'campaign_id must be the string returned by deploy_campaign'
+                {_bad_text("operation", "operation", required=True)}
+                when {_name("operation")} = ''
+                    then '''operation'' must contain letters or digits (e.g. scoring)'
+                {_bad_text("provider", "provider", required=True)}
+                when {_name("provider")} = ''
+                    then '''provider'' must contain letters or digits (e.g. outscraper)'
+                {_bad_money("cost", "cost")}
+                {_bad_text("model", "model", required=False)}
+                {_bad_text("item", "item", required=False)}
+                {token_checks}
+                {_bad_count("units", "units")}
+                {_bad_timestamp("occurred_at", latest="$1")}
+                {_bad_text("idempotency_key", "idempotency_key", required=False)}
+                when {_text("details")} is not null
+                    and coalesce(json_type(try_cast({_text("details")} as json)), '') <> 'OBJECT'
+                    then '''details'' must be a JSON object'
+                when length({_text("details")}) > {MAX_DETAILS_BYTES}
+                    then '''details'' is larger than {MAX_DETAILS_BYTES} bytes of JSON'
+                when {_text("cost")} is null and not ({has_usage})
+                    then 'the cost gives neither cost (dollars) nor usage (units or tokens) '
+                        || 'to price it'
+                when {_text("campaign_id")} not in {_DEPLOYED}
+                    then {_UNKNOWN_CAMPAIGN.format(campaign=_text("campaign_id"))}
+            end as reason,
+            {_text("campaign_id")} as campaign_id,
+            {_name("operation")} as operation,
+            {_name("provider")} as provider,
+            try_cast({_number("cost")} as decimal(18, 6)) as amount_usd,
+            {_text("model")} as model,
+            {_text("item")} as item,
+            {token_columns},
+            try_cast({_number("units")} as decimal(18, 6)) as units,
+            try_cast({_text("details")} as json) as details,
+            {_text("idempotency_key")} as idempotency_key,
+            {_timestamp("occurred_at")} as occurred_at
+        from input
+    )
+    select
+        *,
+        cast(null as date) as price_effective_from,
+        -- without a caller's key, the row's content is its identity: the same row loaded
+        -- again (from any format) is a duplicate
+        coalesce(idempotency_key, 'bulk:' || md5(concat_ws('|', {key_parts}))) as key
+    from checked
+    """
+
+
+_COSTS_VALIDATED_SQL = _costs_validated_sql()
+
+
+def _price_costs(conn: duckdb.DuckDBPyConnection) -> None:
+    """Price the valid rows that gave usage instead of dollars, with the single calls' SQL;
+    a row that cannot be priced is quarantined with pricing's reason."""
+    pending = f"""(
+        select row_number as rid, provider, coalesce(item, model) as price_item,
+            occurred_at, units, {", ".join(costs.TOKEN_FIELDS)}
+        from bulk_costs
+        where reason is null and amount_usd is null
+    )"""
+    conn.execute(
+        f"""
+        update bulk_costs
+        set amount_usd = priced.amount_usd,
+            item = priced.item,
+            price_effective_from = priced.price_effective_from,
+            reason = case when priced.pricing_error is not null
+                then 'cannot price this cost: ' || priced.pricing_error end
+        from ({pricing.pricing_sql(pending)}) as priced
+        where bulk_costs.row_number = priced.rid
+        """
+    )
+
+
+# ----------------------------------------------------------------------------- results
+
+
+def _load_results(
+    conn: duckdb.DuckDBPyConnection, batch_id: str, progress: Progress | None
+) -> dict[str, int]:
+    """Snapshots in one step: whether a snapshot is consistent depends on the campaign's
+    other snapshots (omitted figures carry forward), so they are checked together."""
+    [(total,)] = conn.execute(f"select count(*) from {STAGED}").fetchall()
+    conn.execute("drop table if exists bulk_results")
+    conn.execute(_RESULTS_VALIDATED_SQL, [_future_limit()])
+    _quarantine_inconsistent_snapshots(conn)
+    _quarantine(
+        conn,
+        batch_id,
+        "results",
+        f"""
+        select bulk_results.row_number, bulk_results.reason, to_json({STAGED}) as payload
+        from bulk_results
+        inner join {STAGED} on bulk_results.row_number = {STAGED}.rowid + 1
+        where bulk_results.reason is not null
+        """,
+    )
+    stored_keys = (
+        "(select idempotency_key from raw.result_snapshots where idempotency_key is not null)"
+    )
+    [(loaded, duplicates)] = conn.execute(
+        f"""
+        select count(*) filter (where first_of_key and key not in {stored_keys}),
+            count(*) filter (where not first_of_key or key in {stored_keys})
+        from (
+            select key, row_number() over (partition by key order by row_number) = 1
+                as first_of_key
+            from bulk_results where reason is null
+        )
+        """
+    ).fetchall()
+    figures = ", ".join(results.FIGURE_COLUMN_NAMES)
+    conn.execute(
+        f"""
+        insert into raw.result_snapshots (
+            snapshot_id, campaign_id, stage, {figures}, source, idempotency_key, batch_id,
+            occurred_at, ingested_at
+        )
+        select replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, stage,
+            {figures}, 'bulk', key, ?, occurred_at, ?
+        from (
+            select *, row_number() over (partition by key order by row_number) as nth
+            from bulk_results where reason is null
+        )
+        where nth = 1 and key not in {stored_keys}
+        order by row_number
+        """,
+        [batch_id, utc_now()],
+    )
+    conn.execute("drop table if exists bulk_results")
+    if progress is not None:
+        progress(total, total)
+    return {"rows_read": total, "loaded": loaded, "duplicates": duplicates}
+
+
+def _results_validated_sql() -> str:
+    count_checks = "".join(_bad_count(name, name) for name in results.COUNT_FIELDS)
+    count_columns = ",\n            ".join(
+        f"try_cast({_number(name)} as bigint) as {name}" for name in results.COUNT_FIELDS
+    )
+    any_figure = " or ".join(f"{_text(name)} is not null" for name in results.FIGURE_FIELDS)
+    parts = "".join(
+        f"""
+                when {_number(part)} > {_number(whole)}
+                    then '{part} cannot exceed {whole}'"""
+        for part, whole in results.PARTS_OF
+    )
+    key_parts = ", ".join(
+        [
+            "campaign_id",
+            "stage",
+            *(f"cast({name} as varchar)" for name in results.FIGURE_COLUMN_NAMES),
+            "strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%f')",
+        ]
+    )
+    return f"""
+    create temp table bulk_results as
+    with
+    input as (
+        select rowid + 1 as row_number, * from {STAGED}
+    ),
+    checked as (
+        select
+            row_number,
+            case
+                when {_text("campaign_id")} is null or length({_text("campaign_id")}) > 128
+                    then 'campaign_id must be the string returned by deploy_campaign'
+                {_bad_text("stage", "stage", required=True)}
+                when {_name("stage")} = ''
+                    then '''stage'' must contain letters or digits (e.g. outreach)'
+                {count_checks}
+                {_bad_money("revenue", "revenue")}
+                when not ({any_figure})
+                    then 'the results carry no figures; give at least one'
+                {parts}
+                {_bad_timestamp("occurred_at", latest="?")}
+                {_bad_text("idempotency_key", "idempotency_key", required=False)}
+                when {_text("campaign_id")} not in {_DEPLOYED}
+                    then {_UNKNOWN_CAMPAIGN.format(campaign=_text("campaign_id"))}
+            end as reason,
+            {_text("campaign_id")} as campaign_id,
+            {_name("stage")} as stage,
+            {count_columns},
+            try_cast({_number("revenue")} as decimal(18, 6)) as revenue_usd,
+            {_text("idempotency_key")} as idempotency_key,
+            {_timestamp("occurred_at")} as occurred_at
+        from input
+    )
+    select
+        *,
+        coalesce(idempotency_key, 'bulk:' || md5(concat_ws('|', {key_parts}))) as key
+    from checked
+    """
+
+
+_RESULTS_VALIDATED_SQL = _results_validated_sql()
+
+
+def _quarantine_inconsistent_snapshots(conn: duckdb.DuckDBPyConnection) -> None:
+    """Mark loadable snapshots whose merged figures (carried forward in occurred_at order,
+    with what is stored) break a part-of-whole rule, until none does.
+
+    A violation on a new snapshot quarantines it; one on a stored snapshot (a late new
+    snapshot changed what it carries) quarantines the campaign's new snapshots up to it.
+    """
+    figures = ", ".join(results.FIGURE_COLUMN_NAMES)
+    carried = ",\n".join(
+        f"coalesce(last_value({name} ignore nulls) over ordered, 0) as {name}"
+        for name in results.FIGURE_COLUMN_NAMES
+    )
+    broken = " or ".join(f"{part} > {whole}" for part, whole in results.PARTS_OF)
+    for _ in range(20):
+        violations = conn.execute(
+            f"""
+            with
+            new as (
+                select row_number, campaign_id, occurred_at, {figures}
+                from bulk_results where reason is null
+            ),
+            snapshots as (
+                select null as row_number, campaign_id, occurred_at, seq, {figures}
+                from raw.result_snapshots
+                where campaign_id in (select campaign_id from new)
+                union all
+                -- written after everything stored, in input order
+                select row_number, campaign_id, occurred_at,
+                    9000000000000000000 + row_number, {figures}
+                from new
+            ),
+            merged as (
+                select row_number, campaign_id, occurred_at, {carried}
+                from snapshots
+                window ordered as (
+                    partition by campaign_id order by occurred_at, seq
+                    rows between unbounded preceding and current row
+                )
+            )
+            select row_number, campaign_id, occurred_at from merged where {broken}
+            """
+        ).fetchall()
+        if not violations:
+            return
+        for row_number, campaign_id, occurred_at in violations:
+            if row_number is not None:
+                conn.execute(
+                    "update bulk_results set reason = ? where row_number = ?",
+                    [_INCONSISTENT, row_number],
+                )
+            else:
+                conn.execute(
+                    "update bulk_results set reason = ? where reason is null "
+                    "and campaign_id = ? and occurred_at <= ?",
+                    [_INCONSISTENT_LATE, campaign_id, occurred_at],
+                )
+    raise RuntimeError("snapshot consistency did not settle after 20 passes")
+
+
+_INCONSISTENT = (
+    "with the figures it carries forward from earlier snapshots, a part exceeds its whole "
+    "(e.g. more qualified than found); send all figures as of the snapshot's time"
+)
+_INCONSISTENT_LATE = (
+    "slotted in by its occurred_at, it makes a later stored snapshot inconsistent (a part "
+    "exceeds its whole); send all figures as of the snapshot's time"
+)
+
+
+# ---------------------------------------------------------------------------- SendGrid
+
+
+def _load_sendgrid(
+    conn: duckdb.DuckDBPyConnection,
+    batch_id: str,
+    campaign_arg: str,
+    progress: Progress | None,
+) -> dict[str, int]:
+    """SendGrid Event Webhook events, deduplicated by sg_event_id, attributed to a campaign
+    by the custom arg ``campaign_arg``; each kept with its payload as sent."""
+    if not campaign_arg or not campaign_arg.replace("_", "").isalnum():
+        raise ValidationError(
+            f"campaign_arg must be the name of a custom arg (letters, digits, _), got "
+            f"{campaign_arg!r}."
+        )
+    campaign_path = f'$."{campaign_arg}"'
+    total, chunks = _chunks(conn)
+    loaded = duplicates = 0
+    events = ", ".join(f"'{name}'" for name in SENDGRID_EVENT_TYPES)
+    for lo, hi in chunks:
+        conn.execute("drop table if exists bulk_sendgrid")
+        conn.execute(
+            f"""
+            create temp table bulk_sendgrid as
+            with
+            input as (
+                select rowid + 1 as row_number, payload,
+                    json_type(payload) = 'OBJECT' as is_object,
+                    nullif(trim(json_extract_string(payload, '$.sg_event_id')), '')
+                        as sg_event_id,
+                    nullif(trim(json_extract_string(payload, '$.sg_message_id')), '')
+                        as sg_message_id,
+                    json_extract_string(payload, '$.event') as event,
+                    nullif(trim(json_extract_string(payload, $3)), '') as campaign_id,
+                    json_extract(payload, '$.timestamp') as raw_timestamp,
+                    try_cast(json_extract_string(payload, '$.timestamp') as double)
+                        as epoch_seconds
+                from {STAGED}
+                where rowid >= cast($1 as bigint) and rowid < cast($2 as bigint)
+            ),
+            checked as (
+                select
+                    *,
+                    case
+                        when not is_object then 'a SendGrid event must be a JSON object'
+                        when sg_event_id is null
+                            then 'the event has no sg_event_id (SendGrid sets it on every '
+                                || 'event)'
+                        when length(sg_event_id) > {MAX_TEXT} then 'sg_event_id is too long'
+                        when event is null or event not in ({events})
+                            then 'unknown SendGrid event ' || coalesce('''' || event || '''',
+                                '(none)') || '; accepted: {", ".join(SENDGRID_EVENT_TYPES)}'
+                        when sg_message_id is null
+                            then 'the event has no sg_message_id'
+                        when epoch_seconds is null or isnan(epoch_seconds)
+                            or isinf(epoch_seconds) or epoch_seconds < 0
+                            then 'the event''s timestamp must be Unix seconds, got '
+                                || coalesce(cast(raw_timestamp as varchar), '(none)')
+                        when to_timestamp(epoch_seconds) at time zone 'UTC'
+                            > cast($4 as timestamp)
+                            then 'the event''s timestamp is in the future'
+                        when campaign_id is null
+                            then 'the event has no ' || $5 || ' custom arg: send outreach '
+                                || 'with custom_args {{"' || $5 || '": <DDS campaign id>}}'
+                        when campaign_id not in {_DEPLOYED}
+                            then {_UNKNOWN_CAMPAIGN.format(campaign="campaign_id")}
+                    end as reason
+                from input
+            )
+            select
+                row_number, reason, payload, sg_event_id, sg_message_id, event, campaign_id,
+                nullif(trim(json_extract_string(payload, '$.email')), '') as email,
+                case when event = 'open'
+                    then coalesce(try_cast(json_extract(payload, '$.sg_machine_open')
+                        as boolean), false)
+                end as machine_open,
+                case when event = 'bounce' then json_extract_string(payload, '$.type') end
+                    as bounce_type,
+                case when event = 'click' then json_extract_string(payload, '$.url') end
+                    as url,
+                case when reason is null
+                    then cast(to_timestamp(epoch_seconds) at time zone 'UTC' as timestamp)
+                end as occurred_at
+            from checked
+            """,
+            [lo, hi, campaign_path, _future_limit(), campaign_arg],
+        )
+        _quarantine(
+            conn,
+            batch_id,
+            "sendgrid_events",
+            "select row_number, reason, payload from bulk_sendgrid where reason is not null",
+        )
+        stored = "(select sg_event_id from raw.sendgrid_events)"
+        [(chunk_loaded, chunk_duplicates)] = conn.execute(
+            f"""
+            select count(*) filter (where first and sg_event_id not in {stored}),
+                count(*) filter (where not first or sg_event_id in {stored})
+            from (
+                select sg_event_id,
+                    row_number() over (partition by sg_event_id order by row_number) = 1
+                        as first
+                from bulk_sendgrid where reason is null
+            )
+            """
+        ).fetchall()
+        conn.execute(
+            f"""
+            insert into raw.sendgrid_events (
+                sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
+                bounce_type, url, payload, batch_id, occurred_at, ingested_at
+            )
+            select sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
+                bounce_type, url, payload, ?, occurred_at, ?
+            from (
+                select *,
+                    row_number() over (partition by sg_event_id order by row_number) as nth
+                from bulk_sendgrid where reason is null
+            )
+            where nth = 1 and sg_event_id not in {stored}
+            order by row_number
+            """,
+            [batch_id, utc_now()],
+        )
+        loaded += chunk_loaded
+        duplicates += chunk_duplicates
+        if progress is not None:
+            progress(hi, total)
+    conn.execute("drop table if exists bulk_sendgrid")
+    return {"rows_read": total, "loaded": loaded, "duplicates": duplicates}
