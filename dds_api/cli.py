@@ -26,6 +26,8 @@ from dds_api.facade import REPORT_TYPES, DDSIntegration
 from dds_api.formatting import dollars, percent
 from dds_api.novaos_export import export_to_novaos
 from dds_api.project import DbtError, build
+from ingest import backup
+from ingest.errors import ValidationError
 from ingest.settings import Settings
 from ingest.validation import utc_now
 from ingest.warehouse import WarehouseBusyError
@@ -287,14 +289,21 @@ def optimize(campaign_id: str | None, dry_run: bool, as_json: bool) -> None:
     _print_optimization(results)
 
 
-@main.command(help="Write every mart to DIR as Parquet or CSV files (one per mart).")
+@main.command(
+    help="Write every mart to DIR as Parquet or CSV files (one per mart); with --raw, "
+    "back up every raw table to Parquet instead (restore with `dds import DIR`)."
+)
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--format", "file_format", type=click.Choice(["parquet", "csv"]), default="parquet",
     show_default=True,
 )  # fmt: skip
-def export(out_dir: Path, file_format: str) -> None:
+@click.option("--raw", is_flag=True, help="Back up the raw events (Parquet) instead of marts.")
+def export(out_dir: Path, file_format: str, raw: bool) -> None:
     dds = _dds()
+    if raw:
+        _export_raw(dds, out_dir)
+        return
     out_dir.mkdir(parents=True, exist_ok=True)
     with dds.warehouse.connect() as conn:
         marts = [
@@ -325,6 +334,51 @@ def export(out_dir: Path, file_format: str) -> None:
 def dashboard(out_path: Path) -> None:
     path = write_dashboard(_dds(), out_path)
     click.echo(f"Wrote the dashboard to {path}.")
+
+
+# ------------------------------------------------------------------- backup and spool
+
+
+def _export_raw(dds: DDSIntegration, out_dir: Path) -> None:
+    with dds.warehouse.connect() as conn:
+        counts = backup.export_raw(conn, out_dir)
+    click.echo(
+        f"Backed up {len(counts)} raw tables ({sum(counts.values())} rows) to {out_dir}. "
+        "Restore with: dds import DIR (into a new warehouse)."
+    )
+
+
+@main.command(
+    "import",
+    help="Restore a raw backup made by `dds export --raw DIR` into the warehouse, which "
+    "must be new (no events). One transaction: all or nothing.",
+)
+@click.argument("in_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def import_cmd(in_dir: Path) -> None:
+    dds = _dds()
+    try:
+        with dds.warehouse.connect() as conn:
+            counts = backup.import_raw(conn, in_dir)
+    except ValidationError as exc:
+        err_console.print(f"Error: {exc.message}", markup=False)
+        sys.exit(1)
+    click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} raw tables.")
+
+
+@main.command(
+    help="Writes waiting in the spool (made while the warehouse was busy) and those refused "
+    "when applied; --apply applies what waits now."
+)
+@click.option("--apply", "apply_now", is_flag=True, help="Apply the waiting writes now.")
+def spool(apply_now: bool) -> None:
+    dds = _dds()
+    if apply_now:
+        with dds.warehouse.connect():  # opening the warehouse applies the spool
+            pass
+    counts = dds.warehouse.spool.counts()
+    click.echo(f"{counts['pending']} writes waiting, {counts['rejected']} refused when applied.")
+    for row in dds.warehouse.spool.rejected():
+        click.echo(f"  refused {row['kind']} for {row['campaign_id']}: {row['message']}")
 
 
 # ---------------------------------------------------------------------- NovaOS and DDS

@@ -121,6 +121,7 @@ class Warehouse:
         self._timer: threading.Timer | None = None
         self._last_used = 0.0
         self._schema_ready = False
+        self._yielded = False  # released the file because another caller was waiting
         self._gate = _Gate(settings.warehouse_path)
         self.spool = spool_module.Spool(spool_module.spool_path(settings.warehouse_path))
 
@@ -132,9 +133,10 @@ class Warehouse:
     def connect(self, *, spoolable: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """Yield the process's connection, opening it if needed; schedule release when done.
 
-        ``spoolable``: the caller spools its write when the warehouse stays busy, so it
-        does not queue as a waiter (readers and dbt go first) and gets WarehouseBusyError
-        after the lock timeout like everyone else.
+        ``spoolable``: the caller spools its write when the warehouse is busy, so it does
+        not queue as a waiter (readers and dbt go first). It gets WarehouseBusyError at once
+        when another process of ours holds the file (that one applies the spool before it
+        lets go), and after the lock timeout when a process outside the gate holds it.
         """
         with self._lock:
             if self._conn is None:
@@ -184,16 +186,31 @@ class Warehouse:
         with self._lock:
             self._cancel_release()
             if self._conn is not None and self._depth == 0:
-                self._conn.close()
+                try:
+                    # what others spooled while we held the file: apply it before letting go
+                    if self.spool.has_pending():
+                        spool_module.drain(self._conn, self.spool)
+                finally:
+                    self._conn.close()
                 self._conn = None
                 self._gate.release()
 
     def _wait_for_gate(self, *, spoolable: bool) -> None:
+        if spoolable:
+            # Another process of ours holds the warehouse and applies the spool before it
+            # lets go, so waiting would only slow the caller down: spool at once.
+            if not self._gate.try_acquire(polite=True):
+                raise self._busy()
+            return
         deadline = time.monotonic() + self.settings.lock_timeout_seconds
-        if not spoolable:
-            self._gate.start_waiting()
+        self._gate.start_waiting()
+        if self._yielded:
+            # we let go for a waiter a moment ago; without this pause our next call would
+            # usually win the race again (waiters poll every _POLL_SECONDS)
+            self._yielded = False
+            time.sleep(2 * _POLL_SECONDS)
         try:
-            while not self._gate.try_acquire(polite=spoolable):
+            while not self._gate.try_acquire(polite=False):
                 if time.monotonic() >= deadline:
                     raise self._busy()
                 time.sleep(_POLL_SECONDS)
@@ -239,6 +256,7 @@ class Warehouse:
         """Note the use; keep one timer pending (starting a thread per call costs ~0.7 ms)."""
         idle = self.settings.idle_release_seconds
         if idle <= 0 or self._gate.others_waiting():
+            self._yielded = idle > 0
             self.close()  # a reader or dbt waits for its turn
             return
         self._last_used = time.monotonic()
