@@ -15,8 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import polars as pl
+import duckdb
 
 from dds_api.demo import SPEC_EXAMPLE_CONFIG
 from dds_api.facade import DDSIntegration
@@ -25,24 +24,31 @@ from ingest.settings import Settings
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
-def cost_events(campaign_ids: list[str], n: int, seed: int = 7) -> pl.DataFrame:
-    """Realistic cost rows: a third in dollars, the rest as usage priced from the list."""
-    rng = np.random.default_rng(seed)
-    kind = rng.integers(0, 3, n)  # 0: dollars, 1: Claude tokens, 2: Outscraper searches
-    start = np.datetime64("2025-01-01T00:00:00")
-    return pl.DataFrame(
-        {
-            "campaign_id": np.array(campaign_ids)[rng.integers(0, len(campaign_ids), n)],
-            "operation": np.where(kind == 2, "scraping", "lead_scoring"),
-            "provider": np.where(kind == 2, "outscraper", "anthropic"),
-            "cost": np.where(kind == 0, np.round(rng.uniform(0.001, 0.2, n), 6), np.nan),
-            "model": np.where(kind == 1, "claude-3-5-haiku-20241022", None),
-            "input_tokens": np.where(kind == 1, rng.integers(200, 4000, n), None),
-            "output_tokens": np.where(kind == 1, rng.integers(20, 600, n), None),
-            "units": np.where(kind == 2, rng.integers(1, 100, n), None),
-            "occurred_at": start + rng.integers(0, 300 * 86400, n).astype("timedelta64[s]"),
-        }
-    ).with_columns(pl.col("cost").fill_nan(None))
+def write_cost_events(conn: duckdb.DuckDBPyConnection, ids: list[str], n: int, path: Path) -> None:
+    """Realistic cost rows, deterministic (hashes of the row number): a third in dollars,
+    a third as Claude tokens and a third as Outscraper searches, priced from the list."""
+    conn.execute(
+        """
+        copy (
+            with numbered as (
+                select i, i % 3 as kind, hash(i) as h from range(?) as t(i)
+            )
+            select
+                list_extract(?::varchar[], cast(h % ? as integer) + 1) as campaign_id,
+                case kind when 2 then 'scraping' else 'lead_scoring' end as operation,
+                case kind when 2 then 'outscraper' else 'anthropic' end as provider,
+                case kind when 0 then round(0.001 + (h % 200000) / 1000000.0, 6) end as cost,
+                case kind when 1 then 'claude-3-5-haiku-20241022' end as model,
+                case kind when 1 then 200 + h % 3800 end as input_tokens,
+                case kind when 1 then 20 + (h // 7) % 580 end as output_tokens,
+                case kind when 2 then 1 + h % 99 end as units,
+                timestamp '2025-01-01' + to_seconds(cast(h % (300 * 86400) as bigint))
+                    as occurred_at
+            from numbered
+        ) to '{path}' (format parquet)
+        """.replace("{path}", str(path).replace("'", "''")),
+        [n, ids, len(ids)],
+    )
 
 
 def main() -> None:
@@ -60,7 +66,8 @@ def main() -> None:
             for i in range(args.campaigns)
         ]
         parquet = Path(tmp) / "costs.parquet"
-        cost_events(ids, args.events).write_parquet(parquet)
+        with dds.warehouse.connect() as conn:
+            write_cost_events(conn, ids, args.events, parquet)
 
         rows = []
         for label in ("load (validate, price, dedupe, insert)", "same file again (duplicates)"):

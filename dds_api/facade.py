@@ -468,7 +468,8 @@ class DDSIntegration:
                     "reply_rate",
                     "outreach_success_rate",
                 )
-            },
+            }
+            | shapes.sendgrid_outreach(row),
         }
         report: dict[str, Any] = {
             "report_type": report_type,

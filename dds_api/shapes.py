@@ -56,6 +56,16 @@ def lead_metrics(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def sendgrid_outreach(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Where the outreach figures come from, and what only SendGrid events can tell
+    (None for a campaign without them)."""
+    only_from_events = ("emails_delivered", "emails_bounced", "spam_reports", "unsubscribes")
+    return {
+        "outreach_source": row["outreach_source"],
+        **{key: None if row[key] is None else count(row[key]) for key in only_from_events},
+    }
+
+
 def budget_figures(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "budget": money(row["budget_usd"]),

@@ -274,6 +274,9 @@ def test_sendgrid_batches_with_retries_give_unique_message_counts(
     }
     lead_metrics = dds.calculate_lead_metrics(campaign_id)
     assert lead_metrics["emails_sent"] == 5 and lead_metrics["open_rate"] == 40.0
+    report = dds.generate_campaign_report(campaign_id, "outreach")
+    keys = ("outreach_source", "emails_delivered", "emails_bounced", "spam_reports", "unsubscribes")
+    assert [report[key] for key in keys] == ["sendgrid_events", 4, 1, 1, 1]
     with dds.warehouse.connect() as conn:
         stored = conn.execute(
             "select payload from raw.sendgrid_events where sg_event_id = 'm1-open-2'"
