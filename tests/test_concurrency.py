@@ -5,7 +5,9 @@ for shared campaigns, the reader reads reports in a loop, and a sixth process ru
 (views, no tests: the build that matters for the lock) while they work. No call may fail,
 every cost must land exactly once, and every read must be consistent.
 
-DDS_CONCURRENCY_EVENTS (default 2000) sets the costs per writer.
+DDS_CONCURRENCY_EVENTS sets the costs per writer: 1000 by default, so that the test stays
+near two minutes on a shared CI machine (spooled writes are applied at ~5-10 ms each);
+the issue's 2000 passes too (about 3 minutes there).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 from .conftest import SPEC_CONFIG, make_dds
 
 WRITERS = 4
-EVENTS = int(os.environ.get("DDS_CONCURRENCY_EVENTS", "2000"))
+EVENTS = int(os.environ.get("DDS_CONCURRENCY_EVENTS", "1000"))
 SNAPSHOT_EVERY = 10  # a snapshot after every 10th cost
 
 WRITER = textwrap.dedent("""
