@@ -1,0 +1,198 @@
+"""Where the time of the hot paths goes, printed as a table: the profiles behind the
+README's explanation of each target that is not met (a benchmark, not a test).
+
+    python bench/profile_hot_paths.py                       # 10,000 campaigns, 1M events
+    python bench/profile_hot_paths.py --cost-events 10000000
+    python bench/profile_hot_paths.py --warehouse /path/to/dds.duckdb   # an existing one
+
+- log_dds_costs: the call split by cProfile into validation, the insert statement and the
+  rest, beside DuckDB's floors (a bare insert + commit into the file and into memory, and
+  a trivial statement).
+- calculate_lead_metrics' query: execution vs planning alone (EXPLAIN) on this warehouse
+  and on an empty one; a flat hand-written point query over raw; the same with an ART
+  index on campaign_id (built in a transaction that is rolled back).
+- get_all_campaigns_report: its SQL vs the Python that shapes the answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import duckdb
+from bench_facade import HAND_WRITTEN_POINT, MARTS_REPORT, RAW_INSERT, ms, timed
+
+from dds_api.facade import METRICS_SQL, DDSIntegration
+from dds_api.synthetic import generate
+from ingest.settings import Settings
+
+
+def median(samples: list[float]) -> str:
+    return ms(statistics.median(samples))
+
+
+def open_dds(path: Path) -> DDSIntegration:
+    return DDSIntegration(Settings(warehouse_path=path, idle_release_seconds=3600))
+
+
+def profile_log_costs(folder: Path, template: Path, calls: int) -> list[tuple[str, str]]:
+    shutil.copy(template, folder / "writes.duckdb")
+    dds = open_dds(folder / "writes.duckdb")
+    campaign_id = dds.deploy_campaign({"vertical": "dentists", "location": "Austin, TX"})[
+        "campaign_id"
+    ]
+    cost = {"operation": "lead_scoring", "provider": "anthropic", "cost": 0.15}
+    total = timed(lambda: dds.log_dds_costs(campaign_id, cost), calls)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        dds.log_dds_costs(campaign_id, cost)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    by_name: dict[str, float] = {}
+    for (_, _, name), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        by_name[name] = max(by_name.get(name, 0.0), cumulative)
+    per_call = {name: seconds * 1000 / calls for name, seconds in by_name.items()}
+    execute = per_call.get("<method 'execute' of '_duckdb.DuckDBPyConnection' objects>", 0.0)
+    with dds.warehouse.connect() as conn:
+        floor = timed(
+            lambda: conn.execute(
+                RAW_INSERT, [os.urandom(16).hex(), campaign_id, "2026-01-01", "2026-01-01"]
+            ),
+            calls,
+        )
+        trivial = timed(lambda: conn.execute("select 1").fetchall(), calls)
+    dds.close()
+    memory = duckdb.connect()
+    memory.execute(
+        "create table cost_events (cost_id varchar primary key, campaign_id varchar, "
+        "operation varchar, provider varchar, amount_usd decimal(18, 6), "
+        "occurred_at timestamp, ingested_at timestamp)"
+    )
+    in_memory = timed(
+        lambda: memory.execute(
+            RAW_INSERT.replace("raw.cost_events", "cost_events"),
+            [os.urandom(16).hex(), campaign_id, "2026-01-01", "2026-01-01"],
+        ),
+        calls,
+    )
+    return [
+        ("log_dds_costs: whole call (median)", median(total)),
+        ("  validation (parse_cost)", ms(per_call.get("parse_cost", 0.0))),
+        ("  DuckDB statements it runs (execute, incl. commit)", ms(execute)),
+        ("  floor: bare insert + commit into the file", median(floor)),
+        ("  floor: bare insert + commit in memory", median(in_memory)),
+        ("  floor: `select 1` on an open connection", median(trivial)),
+    ]
+
+
+def profile_reads(path: Path, template: Path, calls: int) -> list[tuple[str, str]]:
+    dds = open_dds(path)
+    rng = random.Random(5)
+    rows: list[tuple[str, str]] = []
+    with dds.warehouse.connect() as conn:
+        ids = [r[0] for r in conn.execute("select campaign_id from marts.dim_campaigns").fetchall()]
+        [(events,)] = conn.execute("select count(*) from raw.cost_events").fetchall()
+        rows.append((f"warehouse: {len(ids):,} campaigns, {events:,} cost events", ""))
+        literal = METRICS_SQL.replace("?", f"'{ids[0]}'")
+        point = timed(lambda: conn.execute(METRICS_SQL, [rng.choice(ids)]).fetchall(), calls)
+        plan = timed(lambda: conn.execute(f"explain {literal}").fetchall(), calls)
+        flat = timed(lambda: conn.execute(HAND_WRITTEN_POINT, [rng.choice(ids)]).fetchall(), calls)
+        raw_scan = timed(
+            lambda: conn.execute(
+                "select sum(amount_usd) from raw.cost_events where campaign_id = ?",
+                [rng.choice(ids)],
+            ).fetchall(),
+            calls,
+        )
+        rows += [
+            ("calculate_lead_metrics' query (marts.campaign_metrics)", median(point)),
+            ("  planning alone (EXPLAIN)", median(plan)),
+            ("  one raw scan: sum(amount_usd) where campaign_id = ?", median(raw_scan)),
+            ("flat hand-written point query over raw", median(flat)),
+        ]
+        conn.begin()
+        try:
+            start = time.perf_counter()
+            conn.execute("create index bench_cost_campaign on raw.cost_events (campaign_id)")
+            built = time.perf_counter() - start
+            indexed_scan = timed(
+                lambda: conn.execute(
+                    "select sum(amount_usd) from raw.cost_events where campaign_id = ?",
+                    [rng.choice(ids)],
+                ).fetchall(),
+                calls,
+            )
+            indexed_flat = timed(
+                lambda: conn.execute(HAND_WRITTEN_POINT, [rng.choice(ids)]).fetchall(), calls
+            )
+            indexed_point = timed(
+                lambda: conn.execute(METRICS_SQL, [rng.choice(ids)]).fetchall(), calls
+            )
+        finally:
+            conn.rollback()
+        rows += [
+            (f"with an ART index on cost_events(campaign_id) (built in {built:.0f} s):", ""),
+            ("  raw scan by campaign", median(indexed_scan)),
+            ("  flat hand-written point query", median(indexed_flat)),
+            ("  calculate_lead_metrics' query", median(indexed_point)),
+        ]
+        sql = timed(lambda: [conn.execute(q).fetchall() for q in MARTS_REPORT], 5)
+    report = timed(dds.get_all_campaigns_report, 5)
+    dds.close()
+    rows += [
+        ("get_all_campaigns_report: whole call", median(report)),
+        ("  its two queries (campaign_metrics, portfolio_summary)", median(sql)),
+    ]
+    empty = duckdb.connect(str(template), read_only=True)
+    empty_plan = timed(lambda: empty.execute(f"explain {literal}").fetchall(), calls)
+    empty_run = timed(lambda: empty.execute(METRICS_SQL, [ids[0]]).fetchall(), calls)
+    empty.close()
+    rows += [
+        ("empty warehouse: calculate_lead_metrics' query", median(empty_run)),
+        ("  planning alone (EXPLAIN)", median(empty_plan)),
+    ]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--warehouse", type=Path, help="profile this warehouse's reads")
+    parser.add_argument("--campaigns", type=int, default=10_000)
+    parser.add_argument("--cost-events", type=int, default=1_000_000)
+    parser.add_argument("--calls", type=int, default=100)
+    args = parser.parse_args()
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="dds-profile-") as tmp:
+        folder = Path(tmp)
+        template = folder / "template.duckdb"
+        open_dds(template).close()
+        rows += profile_log_costs(folder, template, args.calls * 10)
+        path = args.warehouse
+        if path is None:
+            path = folder / "reads.duckdb"
+            shutil.copy(template, path)
+            dds = open_dds(path)
+            generate(dds, campaigns=args.campaigns, cost_events=args.cost_events, seed=3)
+            dds.close()
+        rows += profile_reads(path, template, args.calls)
+    width = max(len(name) for name, _ in rows)
+    print(f"\nDuckDB {duckdb.__version__}, {os.cpu_count()} cores")
+    for name, figure in rows:
+        print(f"{name:<{width}}  {figure}")
+
+
+if __name__ == "__main__":
+    main()
