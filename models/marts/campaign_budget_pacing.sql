@@ -4,6 +4,10 @@
 -- for a campaign younger than the window (DDS front-loads scraping and scoring, and dividing
 -- day one's burst by one day would project it as a daily rate). Dates are exact: the number
 -- of days the budget lasts is a ceiling computed in decimals, not in floating point.
+-- Credit pools: a campaign draws from the pools (provider_credit_pool_pacing) of every provider
+-- it has paid or that its estimate plans (its vertical's steps in estimate_assumptions, the
+-- default steps it does not override); the first of them to run out is reported, and
+-- whether that is before the planned end.
 
 {%- set as_of_date = dds_as_of_date() %}
 {%- set window_days = var('dds_pacing_window_days') | int %}
@@ -20,6 +24,85 @@ campaigns as (
 cost_events as (
 
     select * from {{ ref('stg_dds__cost_events') }}
+
+),
+
+credit_pools as (
+
+    select * from {{ ref('provider_credit_pool_pacing') }}
+
+),
+
+estimate_assumptions as (
+
+    select * from {{ ref('estimate_assumptions') }}
+
+),
+
+keyed_assumptions as (
+
+    select
+        coalesce(nullif(lower(trim(vertical)), ''), '*') as vertical,
+        step,
+        provider
+
+    from estimate_assumptions
+
+),
+
+-- a vertical's own rows for a step replace the default rows of that step
+planned_steps as (
+
+    select
+        campaigns.campaign_id,
+        keyed_assumptions.provider,
+        rank() over (
+            partition by campaigns.campaign_id, keyed_assumptions.step
+            order by case when keyed_assumptions.vertical = '*' then 1 else 0 end
+        ) as step_precedence
+
+    from campaigns
+    inner join keyed_assumptions
+        on keyed_assumptions.vertical in ('*', lower(trim(campaigns.vertical)))
+
+),
+
+campaign_providers as (
+
+    select campaign_id, provider from planned_steps where step_precedence = 1
+
+    union
+
+    select campaign_id, provider from cost_events
+
+),
+
+pools_drawn as (
+
+    select
+        campaign_providers.campaign_id,
+        credit_pools.pool_id,
+        credit_pools.pool_runs_out_on,
+        row_number() over (
+            partition by campaign_providers.campaign_id
+            order by credit_pools.pool_runs_out_on, credit_pools.pool_id
+        ) as run_out_order
+
+    from campaign_providers
+    inner join credit_pools on campaign_providers.provider = credit_pools.provider
+    where credit_pools.pool_runs_out_on is not null
+
+),
+
+first_pool_to_run_out as (
+
+    select
+        campaign_id,
+        pool_id as credit_pool_id,
+        pool_runs_out_on as credit_pool_runs_out_on
+
+    from pools_drawn
+    where run_out_order = 1
 
 ),
 
@@ -116,7 +199,7 @@ paced as (
 
 ),
 
-final as (
+budgeted as (
 
     select
         campaign_id,
@@ -138,6 +221,38 @@ final as (
         and status <> 'stopped' as will_exceed_budget_before_end
 
     from paced
+
+),
+
+with_pools as (
+
+    select
+        budgeted.*,
+        first_pool_to_run_out.credit_pool_id,
+        first_pool_to_run_out.credit_pool_runs_out_on,
+        coalesce(first_pool_to_run_out.credit_pool_runs_out_on < budgeted.planned_end_on, false)
+        and budgeted.status <> 'stopped' as credit_pool_runs_out_before_end
+
+    from budgeted
+    left join first_pool_to_run_out
+        on budgeted.campaign_id = first_pool_to_run_out.campaign_id
+
+),
+
+final as (
+
+    select
+        *,
+        case
+            when credit_pool_runs_out_on is null then projected_budget_exhausted_on
+            when projected_budget_exhausted_on is null then credit_pool_runs_out_on
+            when credit_pool_runs_out_on < projected_budget_exhausted_on
+                then credit_pool_runs_out_on
+            else projected_budget_exhausted_on
+        end as runs_out_on,
+        will_exceed_budget_before_end or credit_pool_runs_out_before_end as runs_out_before_end
+
+    from with_pools
 
 )
 

@@ -1,0 +1,35 @@
+-- One row per cost event that the current price list reprices: the event's version in force
+-- at its occurred_at is no longer the one that priced it, or the same version now gives
+-- another amount (a version edited in place). The old amount and version are those stored
+-- in raw (unchanged); the new ones are the backfill of int_cost_events_repriced. Empty while
+-- the price list only grows forward in time.
+
+with
+
+repriced_events as (
+
+    select * from {{ ref('int_cost_events_repriced') }}
+
+),
+
+final as (
+
+    select
+        cost_id,
+        campaign_id,
+        provider,
+        operation,
+        priced_item,
+        occurred_at,
+        priced_cost_usd as old_cost_usd,
+        repriced_cost_usd as new_cost_usd,
+        repricing_change_usd as cost_change_usd,
+        priced_effective_from as old_price_effective_from,
+        repriced_effective_from as new_price_effective_from
+
+    from repriced_events
+    where is_repriced
+
+)
+
+select * from final
