@@ -167,7 +167,7 @@ def load(
 
 
 def _drop_staged(conn: duckdb.DuckDBPyConnection) -> None:
-    for table in (STAGED, "bulk_costs", "bulk_results", "bulk_sendgrid"):
+    for table in (STAGED, "bulk_costs", "bulk_results", "bulk_sendgrid", "bulk_new"):
         conn.execute(f"drop table if exists {table}")
 
 
@@ -305,17 +305,51 @@ def _check_columns(conn: duckdb.DuckDBPyConnection, kind: str) -> None:
 # ------------------------------------------------------------------- SQL building blocks
 
 
+# The checks below refer to each input column through columns that _prepared() computes
+# once per row (a CASE chain repeating trim/cast/try_cast for every branch was the cost of
+# a load): c__t, its trimmed text or null; c__n, that text as a number or null.
+
+
+def _prepared(columns: tuple[str, ...], numbers: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """The staged rows of one chunk ($2 <= rowid < $3) with c__t and c__n columns, and
+    c__name (normalize_name) for the name columns: computed over their few distinct values
+    and joined back, since a regular expression per row dominated the load."""
+    texts = ", ".join(f"nullif(trim(cast({c} as varchar)), '') as {c}__t" for c in columns)
+    parsed = ", ".join(f"try_cast({c}__t as decimal(38, 6)) as {c}__n" for c in numbers)
+    normalized = "".join(
+        f"""
+    {c}__names as (
+        select {c}__t as {c}__raw,
+            trim(regexp_replace(lower({c}__t), '[^a-z0-9]+', '_', 'g'), '_') as {c}__name
+        from (select distinct {c}__t from texts)
+    ),"""
+        for c in names
+    )
+    joins = "".join(f" left join {c}__names on texts.{c}__t = {c}__names.{c}__raw" for c in names)
+    name_columns = "".join(f", {c}__names.{c}__name" for c in names)
+    return f"""
+    texts as (
+        select rowid + 1 as row_number, {texts} from {STAGED}
+        where rowid >= cast($2 as bigint) and rowid < cast($3 as bigint)
+    ),{normalized}
+    input as (
+        select texts.*, {parsed}{name_columns},
+            cast(try_cast(occurred_at__t as timestamptz) as timestamp) as occurred_at__ts
+        from texts{joins}
+    )"""
+
+
 def _text(column: str) -> str:
-    return f"nullif(trim(cast({column} as varchar)), '')"
+    return f"{column}__t"
 
 
 def _name(column: str) -> str:
-    """normalize_name in SQL: lower_snake_case, or '' when nothing is left."""
-    return f"trim(regexp_replace(lower({_text(column)}), '[^a-z0-9]+', '_', 'g'), '_')"
+    """normalize_name in SQL: lower_snake_case, or '' when nothing is left (_prepared)."""
+    return f"{column}__name"
 
 
 def _number(column: str) -> str:
-    return f"try_cast({_text(column)} as decimal(38, 6))"
+    return f"{column}__n"
 
 
 def _bad_text(column: str, field_name: str, *, required: bool) -> str:
@@ -329,7 +363,7 @@ def _bad_text(column: str, field_name: str, *, required: bool) -> str:
         {missing}
         when length({_text(column)}) > {MAX_TEXT}
             then '''{field_name}'' is longer than {MAX_TEXT} characters; shorten it'
-        when contains(cast({column} as varchar), chr(0))
+        when contains({_text(column)}, chr(0))
             then '''{field_name}'' contains a NUL character; remove it'"""
 
 
@@ -338,7 +372,7 @@ def _bad_count(column: str, field_name: str) -> str:
     return f"""
         when {_text(column)} is not null and ({number} is null or {number} <> floor({number}))
             then '''{field_name}'' must be a whole number (e.g. 50), got '
-                || cast({column} as varchar)
+                || {_text(column)}
         when {number} < 0 then '''{field_name}'' must not be negative'
         when {number} > {MAX_COUNT}
             then '''{field_name}'' is implausibly large; check the value'"""
@@ -350,7 +384,7 @@ def _bad_money(column: str, field_name: str) -> str:
         when {_text(column)} is not null and ({number} is null or isnan(try_cast({_text(column)}
                 as double)) or isinf(try_cast({_text(column)} as double)))
             then '''{field_name}'' must be a number of US dollars (e.g. 2.50), got '
-                || cast({column} as varchar)
+                || {_text(column)}
         when {number} < 0 then '''{field_name}'' must not be negative'
         when {number} > {MAX_MONEY}
             then '''{field_name}'' is implausibly large; check the units'"""
@@ -358,7 +392,8 @@ def _bad_money(column: str, field_name: str) -> str:
 
 def _timestamp(column: str) -> str:
     # with the connection's TimeZone at UTC, a naive time is UTC and an offset converts
-    return f"cast(try_cast({_text(column)} as timestamptz) as timestamp)"
+    # (computed once in _prepared)
+    return f"{column}__ts"
 
 
 def _bad_timestamp(column: str, *, latest: str) -> str:
@@ -367,7 +402,7 @@ def _bad_timestamp(column: str, *, latest: str) -> str:
         when {_text(column)} is null then '''occurred_at'' is required in bulk loads'
         when {_timestamp(column)} is null
             then '''occurred_at'' must be an ISO-8601 time such as 2026-01-31T14:00:00Z, got '
-                || cast({column} as varchar)
+                || {_text(column)}
         when {_timestamp(column)} > cast({latest} as timestamp)
             then '''occurred_at'' is in the future; events are recorded when they happen'"""
 
@@ -405,6 +440,39 @@ def _quarantine_reasons(conn: duckdb.DuckDBPyConnection, batch_id: str) -> dict[
     return dict(rows)
 
 
+def _split_new(
+    conn: duckdb.DuckDBPyConnection, table: str, key: str, stored_keys: str
+) -> tuple[int, int]:
+    """Put the valid rows of ``table`` that are new into the temp table bulk_new (the
+    first row of each key, in input order, whose key is not stored yet); return (new,
+    duplicates). One hash aggregate and one anti-join: no sort, no window."""
+    conn.execute("drop table if exists bulk_new")
+    conn.execute(
+        f"""
+        create temp table bulk_new as
+        with firsts as (
+            select {key}, min(row_number) as row_number
+            from {table}
+            where reason is null
+            group by {key}
+        )
+        select candidates.*
+        from {table} as candidates
+        inner join firsts
+            on candidates.{key} = firsts.{key} and candidates.row_number = firsts.row_number
+        where not exists (
+            select 1 from ({stored_keys}) as stored(stored_key)
+            where stored.stored_key = candidates.{key}
+        )
+        """
+    )
+    [(valid, new)] = conn.execute(
+        f"select (select count(*) from {table} where reason is null), "
+        "(select count(*) from bulk_new)"
+    ).fetchall()
+    return new, valid - new
+
+
 _DEPLOYED = "(select distinct campaign_id from raw.campaign_events where event_type = 'deployed')"
 _UNKNOWN_CAMPAIGN = (
     "'campaign ' || {campaign} || ' is not deployed; deploy it first or fix the campaign_id'"
@@ -434,21 +502,9 @@ def _load_costs(
             where bulk_costs.reason is not null
             """,
         )
-        [(chunk_loaded, chunk_duplicates)] = conn.execute(
-            """
-            select count(*) filter (where reason is null and first_of_key
-                    and not already_stored),
-                count(*) filter (where reason is null and (not first_of_key or already_stored))
-            from (
-                select *,
-                    row_number() over (partition by key order by row_number) = 1
-                        as first_of_key,
-                    key in (select idempotency_key from raw.cost_events
-                            where idempotency_key is not null) as already_stored
-                from bulk_costs
-            )
-            """
-        ).fetchall()
+        chunk_loaded, chunk_duplicates = _split_new(
+            conn, "bulk_costs", "key", "select idempotency_key from raw.cost_events"
+        )
         conn.execute(
             """
             insert into raw.cost_events (
@@ -462,14 +518,8 @@ def _load_costs(
                 provider, amount_usd, model, input_tokens, output_tokens, units, details, key,
                 occurred_at, ?, item, cache_creation_input_tokens, cache_read_input_tokens,
                 price_effective_from, ?
-            from (
-                select *, row_number() over (partition by key order by row_number) as nth
-                from bulk_costs
-                where reason is null
-            )
-            where nth = 1
-                and key not in (select idempotency_key from raw.cost_events
-                                where idempotency_key is not null)
+            from bulk_new
+            -- input order: seq breaks ties between events with the same occurred_at
             order by row_number
             """,
             [utc_now(), batch_id],
@@ -505,10 +555,7 @@ def _costs_validated_sql() -> str:
     return f"""
     create temp table bulk_costs as
     with
-    input as (
-        select rowid + 1 as row_number, * from {STAGED}
-        where rowid >= cast($2 as bigint) and rowid < cast($3 as bigint)
-    ),
+    {_prepared(COST_COLUMNS, ("cost", "units", *costs.TOKEN_FIELDS), ("operation", "provider"))},
     checked as (
         select
             row_number,
@@ -598,7 +645,7 @@ def _load_results(
     other snapshots (omitted figures carry forward), so they are checked together."""
     [(total,)] = conn.execute(f"select count(*) from {STAGED}").fetchall()
     conn.execute("drop table if exists bulk_results")
-    conn.execute(_RESULTS_VALIDATED_SQL, [_future_limit()])
+    conn.execute(_RESULTS_VALIDATED_SQL, [_future_limit(), 0, total])
     _quarantine_inconsistent_snapshots(conn)
     _quarantine(
         conn,
@@ -611,20 +658,9 @@ def _load_results(
         where bulk_results.reason is not null
         """,
     )
-    stored_keys = (
-        "(select idempotency_key from raw.result_snapshots where idempotency_key is not null)"
+    loaded, duplicates = _split_new(
+        conn, "bulk_results", "key", "select idempotency_key from raw.result_snapshots"
     )
-    [(loaded, duplicates)] = conn.execute(
-        f"""
-        select count(*) filter (where first_of_key and key not in {stored_keys}),
-            count(*) filter (where not first_of_key or key in {stored_keys})
-        from (
-            select key, row_number() over (partition by key order by row_number) = 1
-                as first_of_key
-            from bulk_results where reason is null
-        )
-        """
-    ).fetchall()
     figures = ", ".join(results.FIGURE_COLUMN_NAMES)
     conn.execute(
         f"""
@@ -634,11 +670,7 @@ def _load_results(
         )
         select replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, stage,
             {figures}, 'bulk', key, ?, occurred_at, ?
-        from (
-            select *, row_number() over (partition by key order by row_number) as nth
-            from bulk_results where reason is null
-        )
-        where nth = 1 and key not in {stored_keys}
+        from bulk_new
         order by row_number
         """,
         [batch_id, utc_now()],
@@ -672,9 +704,7 @@ def _results_validated_sql() -> str:
     return f"""
     create temp table bulk_results as
     with
-    input as (
-        select rowid + 1 as row_number, * from {STAGED}
-    ),
+    {_prepared(RESULT_COLUMNS, results.FIGURE_FIELDS, ("stage",))},
     checked as (
         select
             row_number,
@@ -689,7 +719,7 @@ def _results_validated_sql() -> str:
                 when not ({any_figure})
                     then 'the results carry no figures; give at least one'
                 {parts}
-                {_bad_timestamp("occurred_at", latest="?")}
+                {_bad_timestamp("occurred_at", latest="$1")}
                 {_bad_text("idempotency_key", "idempotency_key", required=False)}
                 when {_text("campaign_id")} not in {_DEPLOYED}
                     then {_UNKNOWN_CAMPAIGN.format(campaign=_text("campaign_id"))}
@@ -875,33 +905,19 @@ def _load_sendgrid(
             "sendgrid_events",
             "select row_number, reason, payload from bulk_sendgrid where reason is not null",
         )
-        stored = "(select sg_event_id from raw.sendgrid_events)"
-        [(chunk_loaded, chunk_duplicates)] = conn.execute(
-            f"""
-            select count(*) filter (where first and sg_event_id not in {stored}),
-                count(*) filter (where not first or sg_event_id in {stored})
-            from (
-                select sg_event_id,
-                    row_number() over (partition by sg_event_id order by row_number) = 1
-                        as first
-                from bulk_sendgrid where reason is null
-            )
-            """
-        ).fetchall()
+        chunk_loaded, chunk_duplicates = _split_new(
+            conn, "bulk_sendgrid", "sg_event_id", "select sg_event_id from raw.sendgrid_events"
+        )
         conn.execute(
-            f"""
+            """
             insert into raw.sendgrid_events (
                 sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
                 bounce_type, url, payload, batch_id, occurred_at, ingested_at
             )
             select sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
                 bounce_type, url, payload, ?, occurred_at, ?
-            from (
-                select *,
-                    row_number() over (partition by sg_event_id order by row_number) as nth
-                from bulk_sendgrid where reason is null
-            )
-            where nth = 1 and sg_event_id not in {stored}
+            from bulk_new
+            -- input order: seq breaks ties between events with the same occurred_at
             order by row_number
             """,
             [batch_id, utc_now()],
