@@ -55,14 +55,16 @@ CAMPAIGNS_SQL = f"""
     select
         m.campaign_id, m.campaign_name, m.vertical, m.location, m.status,
         m.total_cost_usd, m.revenue_usd, m.roi, m.leads_found, m.leads_qualified,
-        m.qualification_rate, m.reply_rate, m.cost_per_lead, o.priority
+        m.qualification_rate, m.reply_rate, m.human_open_rate, m.adjusted_open_rate,
+        m.cost_per_lead, o.priority
     from marts.campaign_metrics as m
     inner join marts.campaign_optimization as o on m.campaign_id = o.campaign_id
     order by {PRIORITY_RANK_SQL.format(col="o.priority")} desc, m.campaign_name, m.campaign_id
 """
 
 FLAGS_SQL = """
-    select campaign_id, issue, severity, action
+    select campaign_id, issue, severity, action, sample_size, confidence, ci_lower, ci_upper,
+        is_significant, is_in_cooldown, acts_automatically
     from marts.campaign_optimization_flags
     order by campaign_id, severity_rank desc, rule_id
 """
@@ -352,11 +354,31 @@ def kpi_section(p: dict[str, Any]) -> str:
     return f'<div class="kpis">{items}</div>'
 
 
+def flag_evidence(flag: dict[str, Any]) -> str:
+    """A rate rule's sample and interval ('n=100 · 90% CI 1.2-7.3% · not significant'), and
+    the cooldown or automatic action, under the flag."""
+    parts = []
+    if flag["sample_size"] is not None:
+        parts.append(
+            f"n={fmt_count(flag['sample_size'])} · {flag['confidence']:g}% CI "
+            f"{flag['ci_lower']:.1f}-{flag['ci_upper']:.1f}% · "
+            + ("significant" if flag["is_significant"] else "not significant")
+        )
+    if flag["is_in_cooldown"]:
+        parts.append("cooldown after resume")
+    elif flag["acts_automatically"]:
+        parts.append("pauses automatically")
+    return "".join(f'<small class="evidence">{esc(part)}</small>' for part in parts)
+
+
 def campaign_table(campaigns: list[dict[str, Any]], flags: dict[str, list[dict]]) -> str:
     head = (
         "<tr><th>Campaign</th><th>Status</th><th class='num'>Spend</th>"
         "<th class='num'>Revenue</th><th class='num'>ROI</th><th class='num'>Leads</th>"
-        "<th class='num'>Qualified</th><th class='num'>Reply rate</th><th class='num'>CPL</th>"
+        "<th class='num'>Qualified</th><th class='num'>Reply rate</th>"
+        "<th class='num' title='Human opens / delivered; adjusted: over delivered minus "
+        "machine-only opens (SendGrid events)'>Human opens<br><small>adjusted</small></th>"
+        "<th class='num'>CPL</th>"
         "<th>Priority</th><th>Optimization flags</th></tr>"
     )
     body = []
@@ -366,7 +388,7 @@ def campaign_table(campaigns: list[dict[str, Any]], flags: dict[str, list[dict]]
             "".join(
                 f'<span class="flag {SEVERITY_CLASS.get(f["severity"], "sev-other")}" '
                 f'title="{esc(f["action"])}">{esc(f["issue"])} '
-                f"<small>({esc(f['severity'])})</small></span>"
+                f"<small>({esc(f['severity'])})</small>{flag_evidence(f)}</span>"
                 for f in fired
             )
             or f'<span class="muted">{UNDEFINED}</span>'
@@ -383,6 +405,8 @@ def campaign_table(campaigns: list[dict[str, Any]], flags: dict[str, list[dict]]
             f'<td class="num">{esc(fmt_count(c["leads_found"]))}</td>'
             f'<td class="num">{esc(percent(c["qualification_rate"]))}</td>'
             f'<td class="num">{esc(percent(c["reply_rate"]))}</td>'
+            f'<td class="num">{esc(percent(c["human_open_rate"]))}<br>'
+            f"<small>{esc(percent(c['adjusted_open_rate']))}</small></td>"
             f'<td class="num">{esc(dollars(c["cost_per_lead"]))}</td>'
             f'<td><span class="priority {PRIORITY_CLASS.get(c["priority"], "sev-low")}">'
             f"{esc(c['priority'])}</span></td>"
@@ -390,7 +414,7 @@ def campaign_table(campaigns: list[dict[str, Any]], flags: dict[str, list[dict]]
             "</tr>"
         )
     if not body:
-        body.append('<tr><td colspan="11" class="muted">No campaign deployed yet.</td></tr>')
+        body.append('<tr><td colspan="12" class="muted">No campaign deployed yet.</td></tr>')
     return (
         f'<table class="campaigns" id="campaign-table"><thead>{head}</thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
@@ -514,6 +538,7 @@ tbody tr:nth-child(even) { background: #fafbfc; }
 #campaign-table td:first-child { min-width: 180px; }
 #campaign-table td.flags { max-width: 300px; }
 td.flags .flag { white-space: normal; }
+td.flags .evidence { display: block; color: #555; }
 .pacing { vertical-align: middle; }
 code { background: #f0f2f5; padding: 0 4px; border-radius: 3px; }
 """

@@ -528,9 +528,10 @@ class DDSIntegration:
             row = self._metrics_row(conn, campaign_id)
             flags = fetch_dicts(conn, FLAGS_SQL, [row["campaign_id"]])
             priority = conn.execute(PRIORITY_SQL, [row["campaign_id"]]).fetchone()[0]
-        due = self._needs_pause(row, flags)
-        paused = {} if dry_run else self._auto_pause([row] if due else [])
-        return self._optimization(row, flags, priority, paused, due)
+        pausing = self._pausing_flag(row, flags)
+        due = {row["campaign_id"]: pausing} if pausing else {}
+        paused = {} if dry_run else self._auto_pause(due)
+        return self._optimization(row, flags, priority, paused, pausing is not None)
 
     @returns_error_dict
     def optimize_all_campaigns(self, dry_run: bool = False) -> dict[str, Any]:
@@ -563,19 +564,18 @@ class DDSIntegration:
         for flag in all_flags:
             flags_by_campaign.setdefault(flag["campaign_id"], []).append(flag)
         due = {
-            row["campaign_id"]: self._needs_pause(
-                row, flags_by_campaign.get(row["campaign_id"], [])
-            )
+            row["campaign_id"]: flag
             for row in rows
+            if (flag := self._pausing_flag(row, flags_by_campaign.get(row["campaign_id"], [])))
         }
-        paused = {} if dry_run else self._auto_pause([r for r in rows if due[r["campaign_id"]]])
+        paused = {} if dry_run else self._auto_pause(due)
         all_results = [
             self._optimization(
                 row,
                 flags_by_campaign.get(row["campaign_id"], []),
                 row["priority"],
                 paused,
-                due[row["campaign_id"]],
+                row["campaign_id"] in due,
             )
             for row in rows
         ]
@@ -595,29 +595,41 @@ class DDSIntegration:
             "high_priority_issues": sum(r["priority"] == "HIGH" for r in all_results),
             "campaigns_needing_attention": needing_attention,
             "campaigns_paused": sorted(paused),
-            "campaigns_to_pause": sorted(cid for cid, is_due in due.items() if is_due),
+            "campaigns_to_pause": sorted(due),
             "dry_run": dry_run,
             "all_results": all_results,
             "generated_at": utc_iso(utc_now()),
         }
 
     @staticmethod
-    def _needs_pause(row: dict[str, Any], flags: list[dict[str, Any]]) -> bool:
-        return row["status"] == "active" and any(
-            flag["action"] == AUTO_PAUSE_ACTION and flag["is_auto_action"] for flag in flags
-        )
+    def _pausing_flag(row: dict[str, Any], flags: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The flag that pauses this campaign now, if any: an active campaign and a rule the
+        flags mart says acts by itself (mode, significance, cooldown are decided there).
+        Flags come most severe first, so the most severe such rule is the one recorded."""
+        if row["status"] != "active":
+            return None
+        return next((flag for flag in flags if flag["acts_automatically"]), None)
 
-    def _auto_pause(self, rows: list[dict[str, Any]]) -> dict[str, str]:
-        """Pause each campaign, recording the reason as a lifecycle event. Returns id -> reason."""
+    def _auto_pause(self, due: dict[str, dict[str, Any]]) -> dict[str, str]:
+        """Pause each campaign (id -> the flag pausing it), recording the rule and its
+        metric's value on the lifecycle event, so a later resume starts the rule's
+        cooldown. Returns id -> reason."""
         paused: dict[str, str] = {}
-        if not rows:
+        if not due:
             return paused
         with self.warehouse.transaction() as conn:
-            for row in rows:
-                reason = "auto: negative ROI"
-                change = campaigns.record_transition(conn, row["campaign_id"], "paused", reason)
+            for campaign_id, flag in due.items():
+                reason = shapes.auto_pause_reason(flag)
+                change = campaigns.record_transition(
+                    conn,
+                    campaign_id,
+                    "paused",
+                    reason,
+                    rule_id=flag["rule_id"],
+                    rule_value=flag["current_value"],
+                )
                 if change.changed:
-                    paused[row["campaign_id"]] = reason
+                    paused[campaign_id] = reason
         return paused
 
     @staticmethod

@@ -59,10 +59,15 @@ def lead_metrics(row: Mapping[str, Any]) -> dict[str, Any]:
 def sendgrid_outreach(row: Mapping[str, Any]) -> dict[str, Any]:
     """Where the outreach figures come from, and what only SendGrid events can tell
     (None for a campaign without them)."""
-    only_from_events = ("emails_delivered", "emails_bounced", "spam_reports", "unsubscribes")
+    counts = ("emails_delivered", "emails_bounced", "emails_human_opened", "spam_reports",
+              "unsubscribes")  # fmt: skip
+    # over delivered messages (bounce rate: over sent); null without SendGrid events
+    rates = ("unique_open_rate", "human_open_rate", "adjusted_open_rate", "delivered_reply_rate",
+             "bounce_rate", "spam_rate", "unsubscribe_rate")  # fmt: skip
     return {
         "outreach_source": row["outreach_source"],
-        **{key: None if row[key] is None else count(row[key]) for key in only_from_events},
+        **{key: None if row[key] is None else count(row[key]) for key in counts},
+        **{key: None if row[key] is None else ratio(row[key]) for key in rates},
     }
 
 
@@ -84,7 +89,7 @@ def campaign_config(config_json: str) -> tuple[dict[str, Any], dict[str, float]]
 
 
 def recommendation(flag: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    shape = {
         "rule": flag["rule_id"],
         "issue": flag["issue"],
         "metric": flag["metric"],
@@ -94,7 +99,32 @@ def recommendation(flag: Mapping[str, Any]) -> dict[str, Any]:
         "action": flag["action"],
         "recommendation": flag["recommendation"],
         "expected_impact": flag["expected_impact"],
+        "mode": "auto" if flag["is_auto_action"] else "notify",
+        "acts_automatically": bool(flag["acts_automatically"]),
     }
+    if flag["sample_size"] is not None:
+        # a rate rule: how sure we are that the rate is really past its threshold
+        shape["sample"] = {
+            "size": count(flag["sample_size"]),
+            "confidence": ratio(flag["confidence"]),
+            "interval": [ratio(flag["ci_lower"]), ratio(flag["ci_upper"])],
+            "significant": bool(flag["is_significant"]),
+        }
+    if flag["is_in_cooldown"]:
+        shape["cooldown_until"] = utc_iso(flag["cooldown_ends_at"])
+        shape["recommendation"] += (
+            f" (In cooldown until {utc_iso(flag['cooldown_ends_at'])}: the campaign was "
+            "resumed after this rule paused it, so it is not paused again unless "
+            f"{flag['metric']} gets worse than {ratio(flag['paused_at_rule_value'])}, its "
+            "value at the pause.)"
+        )
+    return shape
+
+
+def auto_pause_reason(flag: Mapping[str, Any]) -> str:
+    """The lifecycle event's reason for an automatic pause ('auto: negative ROI')."""
+    issue = "negative ROI" if flag["rule_id"] == "negative_roi" else flag["issue"].lower()
+    return f"auto: {issue}"
 
 
 def suggested_actions(flags: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -203,9 +203,18 @@ def _not_found(campaign_id: str) -> ValidationError:
 
 
 def record_transition(
-    conn: duckdb.DuckDBPyConnection, campaign_id: str, event_type: str, reason: str = "user"
+    conn: duckdb.DuckDBPyConnection,
+    campaign_id: str,
+    event_type: str,
+    reason: str = "user",
+    *,
+    rule_id: str | None = None,
+    rule_value: float | None = None,
 ) -> Transition:
-    """Append a lifecycle event if the transition is allowed; a repeat is a no-op."""
+    """Append a lifecycle event if the transition is allowed; a repeat is a no-op.
+
+    An automatic pause names the rule that fired and its metric's value (``rule_id``,
+    ``rule_value``): the rule's cooldown after a resume is judged against that value."""
     allowed_from, target = _TRANSITIONS[event_type]
     state = require_campaign(conn, campaign_id)
     if state == target:
@@ -215,11 +224,12 @@ def record_transition(
     now = utc_now()
     conn.execute(
         """
-        insert into raw.campaign_events
-            (event_id, campaign_id, event_type, reason, occurred_at, ingested_at)
-        values (?, ?, ?, ?, ?, ?)
+        insert into raw.campaign_events (
+            event_id, campaign_id, event_type, reason, rule_id, rule_value, occurred_at,
+            ingested_at
+        ) values (?, ?, ?, ?, ?, ?, ?, ?)
         """,
-        [uuid.uuid4().hex, campaign_id, event_type, reason, now, now],
+        [uuid.uuid4().hex, campaign_id, event_type, reason, rule_id, rule_value, now, now],
     )
     return Transition(campaign_id, state, target, changed=True)
 

@@ -161,6 +161,10 @@ _V2_REAL_INPUTS = (
     f"drop table {RAW_SCHEMA}.cost_events",
     f"alter table {RAW_SCHEMA}.cost_events_v2 rename to cost_events",
     f"alter table {RAW_SCHEMA}.result_snapshots add column if not exists batch_id varchar",
+    # an automatic pause records the rule that paused and its metric's value then, so that
+    # after an operator resumes, the rule waits out a cooldown unless the metric worsens
+    f"alter table {RAW_SCHEMA}.campaign_events add column if not exists rule_id varchar",
+    f"alter table {RAW_SCHEMA}.campaign_events add column if not exists rule_value double",
     # bulk loads key each snapshot (the caller's key, or a hash of its content) so that
     # loading a file again writes nothing twice
     f"alter table {RAW_SCHEMA}.result_snapshots add column if not exists idempotency_key varchar",

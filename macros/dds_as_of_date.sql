@@ -18,3 +18,22 @@
 {% macro default__dds_current_utc_date() -%}
     current_date
 {%- endmacro %}
+
+{#- "Now" for time-dependent rules (the cooldown after a resume), as a SQL timestamp in UTC:
+    the var dds_as_of_timestamp when set (unit tests pin it), otherwise the current time. -#}
+{% macro dds_as_of_timestamp() -%}
+    {%- set as_of = var('dds_as_of_timestamp', none) -%}
+    {%- if as_of is not none and (as_of | string | trim) not in ['', 'none', 'None', 'null'] -%}
+        {{ return("cast('" ~ as_of ~ "' as timestamp)") }}
+    {%- else -%}
+        {{ return(adapter.dispatch('dds_current_utc_timestamp')()) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro duckdb__dds_current_utc_timestamp() -%}
+    cast(timezone('UTC', current_timestamp) as timestamp)
+{%- endmacro %}
+
+{% macro default__dds_current_utc_timestamp() -%}
+    cast(current_timestamp as timestamp)
+{%- endmacro %}

@@ -189,17 +189,19 @@ def test_chromium_shows_the_marts_figures_and_screenshots(
         assert row[5] == str(campaign["leads_found"])
         assert row[6] == pct(campaign["qualification_rate"])
         assert row[7] == pct(campaign["reply_rate"])
-        assert row[9] == campaign["priority"]
+        # row[8]: human and adjusted open rates, from SendGrid events (none in the sample)
+        assert row[8] == "— —"
+        assert row[10] == campaign["priority"]
         fired = [f["issue"] for f in flags if f["campaign_id"] == campaign["campaign_id"]]
-        assert all(issue in row[10] for issue in fired)
+        assert all(issue in row[11] for issue in fired)
         if fired:
-            assert row[10].count("(") == len(fired)  # each flag shows "(severity)"
+            assert row[11].count("(") == len(fired)  # each flag shows "(severity)"
         else:
-            assert row[10] == "—"
-    assert rows["Dentists Austin Q1 dentists · Austin, TX"][9] == "LOW"
-    assert next(r for n, r in rows.items() if n.startswith("Plumbers Denver"))[9] == "CRITICAL"
+            assert row[11] == "—"
+    assert rows["Dentists Austin Q1 dentists · Austin, TX"][10] == "LOW"
+    assert next(r for n, r in rows.items() if n.startswith("Plumbers Denver"))[10] == "CRITICAL"
     hvac = next(r for n, r in rows.items() if n.startswith("HVAC Seattle"))
-    assert hvac[4] == hvac[6] == hvac[7] == hvac[8] == "—"  # nothing to divide by
+    assert hvac[4] == hvac[6] == hvac[7] == hvac[9] == "—"  # nothing to divide by
 
     # budget pacing: spend, budget and share used per campaign
     pacing = {row[0]: row for row in table_rows(dom, "pacing-table")}

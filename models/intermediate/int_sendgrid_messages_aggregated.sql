@@ -19,6 +19,10 @@ aggregated as (
         sum(case when is_opened then 1 else 0 end) as emails_opened,
         sum(case when is_human_opened then 1 else 0 end) as emails_human_opened,
         sum(case when is_machine_opened then 1 else 0 end) as emails_machine_opened,
+        -- opened only by a machine (e.g. Apple Mail Privacy Protection prefetching images):
+        -- whether a person read it is unknowable, so the adjusted open rate leaves it out
+        sum(case when is_machine_opened and not is_human_opened then 1 else 0 end)
+            as emails_machine_only_opened,
         sum(case when is_clicked then 1 else 0 end) as emails_clicked,
         sum(case when is_bounced then 1 else 0 end) as emails_bounced,
         sum(case when is_dropped then 1 else 0 end) as emails_dropped,

@@ -59,6 +59,7 @@ joined as (
         outreach.emails_bounced,
         outreach.emails_human_opened,
         outreach.emails_machine_opened,
+        outreach.emails_machine_only_opened,
         outreach.spam_reports,
         outreach.unsubscribes,
         coalesce(results.revenue_usd, 0) as revenue_usd,
@@ -91,6 +92,18 @@ final as (
         {{ safe_divide('100.0 * emails_opened', 'emails_sent') }} as open_rate,
         {{ safe_divide('100.0 * emails_clicked', 'emails_sent') }} as click_rate,
         {{ safe_divide('100.0 * emails_replied', 'emails_sent') }} as reply_rate,
+        -- from SendGrid events only (null without them); over delivered messages
+        {{ safe_divide('100.0 * emails_opened', 'emails_delivered') }} as unique_open_rate,
+        {{ safe_divide('100.0 * emails_human_opened', 'emails_delivered') }} as human_open_rate,
+        -- human opens over the messages whose reading can be observed: delivered ones
+        -- minus those only a machine opened
+        {{ safe_divide('100.0 * emails_human_opened',
+                       '(emails_delivered - emails_machine_only_opened)') }} as adjusted_open_rate,
+        -- the primary outreach KPI where deliveries are known: replies per delivered email
+        {{ safe_divide('100.0 * emails_replied', 'emails_delivered') }} as delivered_reply_rate,
+        {{ safe_divide('100.0 * emails_bounced', 'emails_sent') }} as bounce_rate,
+        {{ safe_divide('100.0 * spam_reports', 'emails_delivered') }} as spam_rate,
+        {{ safe_divide('100.0 * unsubscribes', 'emails_delivered') }} as unsubscribe_rate,
         round({{ safe_divide('total_cost_usd', 'leads_found') }}, 6) as cost_per_lead,
         round({{ safe_divide('total_cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,
         revenue_usd - total_cost_usd as profit_usd,

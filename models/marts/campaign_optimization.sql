@@ -22,7 +22,7 @@ per_campaign as (
         count(*) as fired_rule_count,
         max(severity_rank) as max_severity_rank,
         sum(case when severity_rank > 1 then 1 else 0 end) as issue_count,
-        max(case when is_auto_action then 1 else 0 end) = 1 as has_auto_action
+        max(case when acts_automatically then 1 else 0 end) = 1 as has_auto_action
 
     from flags
     group by campaign_id

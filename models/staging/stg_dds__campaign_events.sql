@@ -14,6 +14,9 @@ renamed as (
         campaign_id,
         event_type,
         reason as event_reason,
+        -- automatic pauses: the rule that paused and its metric's value at the pause
+        rule_id as paused_by_rule_id,
+        rule_value as paused_at_rule_value,
         campaign_name,
         vertical,
         location,
