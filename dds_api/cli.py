@@ -17,6 +17,7 @@ import click
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dds_api import get_dds, synthetic
@@ -26,7 +27,7 @@ from dds_api.facade import REPORT_TYPES, DDSIntegration
 from dds_api.formatting import dollars, percent
 from dds_api.novaos_export import export_to_novaos
 from dds_api.project import DbtError, build
-from ingest import backup
+from ingest import backup, bulk
 from ingest.errors import ValidationError
 from ingest.settings import Settings
 from ingest.validation import utc_now
@@ -287,6 +288,62 @@ def optimize(campaign_id: str | None, dry_run: bool, as_json: bool) -> None:
         _echo_json(result if campaign_id is not None else results)
         return
     _print_optimization(results)
+
+
+@main.command(
+    "ingest",
+    help="Bulk-load KIND (costs, results or sendgrid_events) from PATH (.parquet, .csv, "
+    ".jsonl, or .json holding an array): rows that fail validation go to raw.quarantine "
+    "with the reason, rows already stored are skipped, and a summary is printed.",
+)
+@click.argument("kind", type=click.Choice(bulk.KINDS))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "file_format", type=click.Choice(bulk.FILE_FORMATS), default=None,
+    help="The file's format, when its extension does not say.",
+)  # fmt: skip
+@click.option(
+    "--campaign-arg", default="campaign_id", show_default=True,
+    help="sendgrid_events: the custom arg naming the DDS campaign.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def ingest_cmd(
+    kind: str, path: Path, file_format: str | None, campaign_arg: str, as_json: bool
+) -> None:
+    dds = _dds()
+    # the bar shows on a terminal only (transient): captured output is just the summary
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err_console, transient=True,
+        disable=not err_console.is_terminal,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(f"loading {path.name}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = _ok(
+            dds.ingest(
+                kind, str(path), file_format=file_format, campaign_arg=campaign_arg,
+                progress=advance,
+            )
+        )  # fmt: skip
+    if as_json:
+        _echo_json(summary)
+        return
+    table = _key_value_table(f"Ingest of {kind} from {path.name}")
+    for key in ("rows_read", "loaded", "quarantined", "duplicates"):
+        table.add_row(key.replace("_", " "), f"{summary[key]:,}")
+    table.add_row("seconds", f"{summary['seconds']:.2f}")
+    table.add_row("batch id", summary["batch_id"])
+    console.print(table)
+    if summary["quarantine_reasons"]:
+        reasons = Table(title="Quarantined (see raw.quarantine)")
+        reasons.add_column("rows", justify="right")
+        reasons.add_column("reason")
+        for reason, rows in summary["quarantine_reasons"].items():
+            reasons.add_row(f"{rows:,}", reason)
+        console.print(reasons)
 
 
 @main.command(
