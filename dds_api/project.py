@@ -79,8 +79,10 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     digest = project_digest()
     with warehouse.connect():  # creates the raw schema before dbt reads its sources
         pass
-    warehouse.close()
-    output = run_dbt(args, warehouse.path)
+    # dbt runs in a subprocess: hold the file for it, so that our other processes wait (or
+    # spool their writes) instead of taking it back in the middle of the build
+    with warehouse.exclusive():
+        output = run_dbt(args, warehouse.path)
     with warehouse.transaction() as conn:
         conn.execute(
             f"create or replace table {BUILD_INFO_TABLE} as "

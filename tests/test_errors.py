@@ -17,7 +17,7 @@ BAD_COSTS: list[tuple[Any, str]] = [
     (None, "must be a dict"),
     ({"provider": "anthropic", "cost": 1}, "missing 'operation'"),
     ({"operation": "scoring", "cost": 1}, "missing 'provider'"),
-    ({"operation": "scoring", "provider": "anthropic"}, "missing 'cost'"),
+    ({"operation": "scoring", "provider": "anthropic"}, "neither 'cost' (dollars) nor usage"),
     ({**GOOD_COST, "cost": -1}, "must not be negative"),
     ({**GOOD_COST, "cost": float("nan")}, "finite"),
     ({**GOOD_COST, "cost": float("inf")}, "finite"),
@@ -34,7 +34,7 @@ BAD_COSTS: list[tuple[Any, str]] = [
     ({**GOOD_COST, "occurred_at": "yesterday"}, "ISO-8601"),
     ({**GOOD_COST, "occurred_at": "2999-01-01T00:00:00Z"}, "in the future"),
     ({**GOOD_COST, "colour": "red"}, "Unknown cost field(s): colour"),
-    ({**GOOD_COST, "model": "a", "details": {"model": "b"}}, "given twice"),
+    ({**GOOD_COST, "model": "a", "details": {"model": "b"}}, "given with different values"),
 ]
 
 BAD_RESULTS: list[tuple[Any, str]] = [
