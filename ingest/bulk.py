@@ -431,6 +431,24 @@ def _quarantine(conn: duckdb.DuckDBPyConnection, batch_id: str, kind: str, rows_
     )
 
 
+def _quarantine_refused_rows(
+    conn: duckdb.DuckDBPyConnection, batch_id: str, kind: str, validated: str
+) -> None:
+    """Quarantine the rows of a validated table (costs, results) that carry a reason, each
+    with the row as it was staged."""
+    _quarantine(
+        conn,
+        batch_id,
+        kind,
+        f"""
+        select {validated}.row_number, {validated}.reason, to_json({STAGED}) as payload
+        from {validated}
+        inner join {STAGED} on {validated}.row_number = {STAGED}.rowid + 1
+        where {validated}.reason is not null
+        """,
+    )
+
+
 def _quarantine_reasons(conn: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, int]:
     rows = conn.execute(
         "select reason, count(*) from raw.quarantine where batch_id = ? group by reason "
@@ -491,17 +509,7 @@ def _load_costs(
         conn.execute("drop table if exists bulk_costs")
         conn.execute(_COSTS_VALIDATED_SQL, [_future_limit(), lo, hi])
         _price_costs(conn)
-        _quarantine(
-            conn,
-            batch_id,
-            "costs",
-            f"""
-            select bulk_costs.row_number, bulk_costs.reason, to_json({STAGED}) as payload
-            from bulk_costs
-            inner join {STAGED} on bulk_costs.row_number = {STAGED}.rowid + 1
-            where bulk_costs.reason is not null
-            """,
-        )
+        _quarantine_refused_rows(conn, batch_id, "costs", "bulk_costs")
         chunk_loaded, chunk_duplicates = _split_new(
             conn, "bulk_costs", "key", "select idempotency_key from raw.cost_events"
         )
@@ -647,17 +655,7 @@ def _load_results(
     conn.execute("drop table if exists bulk_results")
     conn.execute(_RESULTS_VALIDATED_SQL, [_future_limit(), 0, total])
     _quarantine_inconsistent_snapshots(conn)
-    _quarantine(
-        conn,
-        batch_id,
-        "results",
-        f"""
-        select bulk_results.row_number, bulk_results.reason, to_json({STAGED}) as payload
-        from bulk_results
-        inner join {STAGED} on bulk_results.row_number = {STAGED}.rowid + 1
-        where bulk_results.reason is not null
-        """,
-    )
+    _quarantine_refused_rows(conn, batch_id, "results", "bulk_results")
     loaded, duplicates = _split_new(
         conn, "bulk_results", "key", "select idempotency_key from raw.result_snapshots"
     )

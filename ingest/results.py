@@ -11,6 +11,7 @@ import duckdb
 
 from ingest.campaigns import require_campaign
 from ingest.errors import ValidationError
+from ingest.schema import SNAPSHOT_FIGURE_COLUMNS
 from ingest.validation import (
     check_keys,
     normalize_name,
@@ -32,7 +33,7 @@ COUNT_FIELDS = (
 FIGURE_FIELDS = (*COUNT_FIELDS, "revenue")
 RESULT_FIELDS = ("stage", *FIGURE_FIELDS, "occurred_at")
 # raw.result_snapshots' column for each figure, in FIGURE_FIELDS' order
-FIGURE_COLUMN_NAMES = tuple("revenue_usd" if name == "revenue" else name for name in FIGURE_FIELDS)
+FIGURE_COLUMN_NAMES = SNAPSHOT_FIGURE_COLUMNS
 _FIGURE_COLUMNS = ", ".join(FIGURE_COLUMN_NAMES)
 #: raw.result_snapshots.source of snapshots reported through log_dds_results
 API_SOURCE = "api"
