@@ -17,6 +17,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from ingest import spool
@@ -210,3 +211,55 @@ def _cost(i: int) -> CostEvent:
             "details": {"i": i},
         }
     )
+
+
+BULK = textwrap.dedent("""
+    import sys
+    from dds_api import get_dds
+
+    dds = get_dds()
+    print("loading", flush=True)
+    summary = dds.ingest("costs", sys.argv[1])
+    print("done", summary["loaded"], flush=True)  # the acknowledgement
+""")
+
+
+@pytest.mark.slow
+def test_killed_bulk_ingest_leaves_nothing_half_written(
+    warehouse_path: Path, tmp_path: Path
+) -> None:
+    """A bulk load is one transaction: killed before it is acknowledged, none of its rows
+    (and no batch record) is there after a restart; loading the file again loads it whole."""
+    campaign_id = _campaign(warehouse_path)
+    rows = 400_000
+    path = tmp_path / "costs.parquet"
+    pl.DataFrame(
+        {
+            "campaign_id": [campaign_id] * rows,
+            "operation": ["scoring"] * rows,
+            "provider": ["anthropic"] * rows,
+            "cost": [f"{i / 100:.2f}" for i in range(rows)],
+            "occurred_at": ["2025-01-01T00:00:00Z"] * rows,
+            "idempotency_key": [f"row-{i}" for i in range(rows)],
+        }
+    ).write_parquet(path)
+    loader = _start(BULK, warehouse_path, str(path))
+    assert loader.stdout is not None and loader.stdout.readline().strip() == "loading"
+    time.sleep(1.5)  # inside the load: it takes several seconds for 400k rows
+    os.kill(loader.pid, signal.SIGKILL)
+    loader.wait()
+    assert loader.stdout.read() == ""  # killed before it acknowledged anything
+
+    dds = make_dds(warehouse_path)  # the warehouse opens after the crash
+    with dds.warehouse.connect() as conn:
+        [(stored, batches)] = conn.execute(
+            "select (select count(*) from raw.cost_events), "
+            "(select count(*) from raw.ingest_batches)"
+        ).fetchall()
+    assert (stored, batches) == (0, 0)
+    summary = dds.ingest("costs", str(path))
+    assert (summary["loaded"], summary["duplicates"], summary["quarantined"]) == (rows, 0, 0)
+    with dds.warehouse.connect() as conn:
+        [(total,)] = conn.execute("select sum(amount_usd) from raw.cost_events").fetchall()
+    dds.close()
+    assert total == sum(Decimal(i) for i in range(rows)) / 100
