@@ -367,6 +367,19 @@ def _bad_text(column: str, field_name: str, *, required: bool) -> str:
             then '''{field_name}'' contains a NUL character; remove it'"""
 
 
+def _bad_name(column: str, *, example: str) -> str:
+    """CASE branches: a name field (normalize_name) that is unusable."""
+    return f"""{_bad_text(column, column, required=True)}
+        when {_name(column)} = ''
+            then '''{column}'' must contain letters or digits (e.g. {example})'"""
+
+
+# parse_campaign_id in SQL
+_BAD_CAMPAIGN_ID = f"""
+        when {_text("campaign_id")} is null or length({_text("campaign_id")}) > 128
+            then 'campaign_id must be the string returned by deploy_campaign'"""
+
+
 def _bad_count(column: str, field_name: str) -> str:
     number = _number(column)
     return f"""
@@ -568,14 +581,9 @@ def _costs_validated_sql() -> str:
         select
             row_number,
             case
-                when {_text("campaign_id")} is null or length({_text("campaign_id")}) > 128
-                    then 'campaign_id must be the string returned by deploy_campaign'
-                {_bad_text("operation", "operation", required=True)}
-                when {_name("operation")} = ''
-                    then '''operation'' must contain letters or digits (e.g. scoring)'
-                {_bad_text("provider", "provider", required=True)}
-                when {_name("provider")} = ''
-                    then '''provider'' must contain letters or digits (e.g. outscraper)'
+                {_BAD_CAMPAIGN_ID}
+                {_bad_name("operation", example="scoring")}
+                {_bad_name("provider", example="outscraper")}
                 {_bad_money("cost", "cost")}
                 {_bad_text("model", "model", required=False)}
                 {_bad_text("item", "item", required=False)}
@@ -707,11 +715,8 @@ def _results_validated_sql() -> str:
         select
             row_number,
             case
-                when {_text("campaign_id")} is null or length({_text("campaign_id")}) > 128
-                    then 'campaign_id must be the string returned by deploy_campaign'
-                {_bad_text("stage", "stage", required=True)}
-                when {_name("stage")} = ''
-                    then '''stage'' must contain letters or digits (e.g. outreach)'
+                {_BAD_CAMPAIGN_ID}
+                {_bad_name("stage", example="outreach")}
                 {count_checks}
                 {_bad_money("revenue", "revenue")}
                 when not ({any_figure})
@@ -748,10 +753,6 @@ def _quarantine_inconsistent_snapshots(conn: duckdb.DuckDBPyConnection) -> None:
     snapshot changed what it carries) quarantines the campaign's new snapshots up to it.
     """
     figures = ", ".join(results.FIGURE_COLUMN_NAMES)
-    carried = ",\n".join(
-        f"coalesce(last_value({name} ignore nulls) over ordered, 0) as {name}"
-        for name in results.FIGURE_COLUMN_NAMES
-    )
     broken = " or ".join(f"{part} > {whole}" for part, whole in results.PARTS_OF)
     for _ in range(20):
         violations = conn.execute(
@@ -772,7 +773,7 @@ def _quarantine_inconsistent_snapshots(conn: duckdb.DuckDBPyConnection) -> None:
                 from new
             ),
             merged as (
-                select row_number, campaign_id, occurred_at, {carried}
+                select row_number, campaign_id, occurred_at, {results.CARRIED_FIGURES_SQL}
                 from snapshots
                 window ordered as (
                     partition by campaign_id order by occurred_at, seq

@@ -22,19 +22,19 @@ from ingest.validation import (
     utc_now,
 )
 
-COUNT_FIELDS = (
-    "leads_found",
-    "leads_qualified",
-    "emails_sent",
-    "emails_opened",
-    "emails_clicked",
-    "emails_replied",
-)
+# raw.result_snapshots' column for each figure; the counts are named as their columns
+FIGURE_COLUMN_NAMES = SNAPSHOT_FIGURE_COLUMNS
+COUNT_FIELDS = tuple(column for column in FIGURE_COLUMN_NAMES if column != "revenue_usd")
 FIGURE_FIELDS = (*COUNT_FIELDS, "revenue")
 RESULT_FIELDS = ("stage", *FIGURE_FIELDS, "occurred_at")
-# raw.result_snapshots' column for each figure, in FIGURE_FIELDS' order
-FIGURE_COLUMN_NAMES = SNAPSHOT_FIGURE_COLUMNS
 _FIGURE_COLUMNS = ", ".join(FIGURE_COLUMN_NAMES)
+# Each figure as of a snapshot, the previous reports carried forward over the SQL window
+# `ordered` (a campaign's snapshots by occurred_at, then seq; 0 before the first report).
+# dbt's int_result_snapshots_carried_forward applies the same rule for the marts.
+CARRIED_FIGURES_SQL = ",\n".join(
+    f"coalesce(last_value({column} ignore nulls) over ordered, 0) as {column}"
+    for column in FIGURE_COLUMN_NAMES
+)
 #: raw.result_snapshots.source of snapshots reported through log_dds_results
 API_SOURCE = "api"
 # each part may not exceed its whole (figure names; the columns are the same names)
@@ -135,10 +135,6 @@ def merged_snapshots(
     for the campaign's snapshots at or after ``since``, with ``candidate`` (an id and its
     figures, in FIGURE_FIELDS order, at ``since``) slotted in as if written now. dbt's
     int_result_snapshots_carried_forward applies the same rule for the marts."""
-    carried = ",\n".join(
-        f"coalesce(last_value({column} ignore nulls) over ordered, 0) as {column}"
-        for column in FIGURE_COLUMN_NAMES
-    )
     candidate_id, candidate_figures = candidate
     rows = conn.execute(
         f"""
@@ -150,7 +146,7 @@ def merged_snapshots(
             -- written now, so its seq will be the highest
             select ?, 9223372036854775807, ?, {", ".join("?" for _ in FIGURE_FIELDS)}
         )
-        select snapshot_id, occurred_at, {carried}
+        select snapshot_id, occurred_at, {CARRIED_FIGURES_SQL}
         from snapshots
         window ordered as (
             order by occurred_at, seq rows between unbounded preceding and current row
