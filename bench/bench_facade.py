@@ -105,6 +105,8 @@ MARTS_REPORT = (
     "select * from marts.campaign_metrics order by deployed_at, campaign_id",
     "select * from marts.portfolio_summary",
 )
+# the reference of a point read: one campaign's rows of one raw table
+RAW_POINT_READ = "select * from raw.campaign_events where campaign_id = ?"
 RAW_INSERT = """
     insert into raw.cost_events (cost_id, campaign_id, operation, provider, amount_usd,
                                  occurred_at, ingested_at)
@@ -161,7 +163,7 @@ def latency(template: Path, folder: Path, calls: int) -> list[Row]:
     dds = open_copy(template, folder)
     generate(dds, campaigns=100, seed=1)
     rng = random.Random(2)
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         ids = [r[0] for r in conn.execute("select campaign_id from marts.dim_campaigns").fetchall()]
         active = [
             r[0]
@@ -206,9 +208,13 @@ def latency(template: Path, folder: Path, calls: int) -> list[Row]:
     rows.append(
         ("stop_campaign", dist(timed(lambda: ok(dds.stop_campaign(next(to_stop))), calls - 1)), "")
     )
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         hand = timed(lambda: conn.execute(HAND_WRITTEN_POINT, [rng.choice(ids)]).fetchall(), calls)
-    point_floor = f"hand-written point query: {dist(hand)}"
+        raw_point = timed(lambda: conn.execute(RAW_POINT_READ, [rng.choice(ids)]).fetchall(), calls)
+    point_floor = (
+        f"point read of raw.campaign_events: {dist(raw_point)}; "
+        f"hand-written point query: {dist(hand)}"
+    )
     reads: list[tuple[str, Callable[[], object]]] = [
         ("estimate_campaign_costs", lambda: dds.estimate_campaign_costs(100, "dentists")),
         ("calculate_lead_metrics", lambda: dds.calculate_lead_metrics(rng.choice(ids))),
@@ -218,8 +224,9 @@ def latency(template: Path, folder: Path, calls: int) -> list[Row]:
         ("sync_dds_databases (DDS_HOME unset)", dds.sync_dds_databases),
     ]
     for name, call in reads:
-        note = point_floor if name in ("calculate_lead_metrics", "get_campaign_status") else ""
+        note = point_floor if name != "sync_dds_databases (DDS_HOME unset)" else ""
         rows.append((name, dist(timed(lambda call=call: ok(call()), calls)), note))
+    rows += first_reads_after_a_write(dds, rng.choice(active), calls, raw_point)
     portfolio = [
         ("get_all_campaigns_report", dds.get_all_campaigns_report),
         ("optimize_all_campaigns (dry run)", lambda: dds.optimize_all_campaigns(dry_run=True)),
@@ -228,6 +235,29 @@ def latency(template: Path, folder: Path, calls: int) -> list[Row]:
         rows.append((name, dist(timed(lambda call=call: ok(call()), max(20, calls // 10))), ""))
     dds.close()
     return [(f"100 campaigns: {name}", figure, note) for name, figure, note in rows]
+
+
+def first_reads_after_a_write(
+    dds: DDSIntegration, cid: str, calls: int, raw_point: list[float]
+) -> list[Row]:
+    """The read that follows a write to the campaign: it refreshes the campaign-grain tables
+    first (dds_api/refresh.py), so it pays for the campaigns written since the last read."""
+    cost = {"operation": "lead_scoring", "provider": "anthropic", "cost": 0.15}
+    rows: list[Row] = []
+    for name, read in [
+        ("calculate_lead_metrics", lambda: dds.calculate_lead_metrics(cid)),
+        ("get_campaign_status", lambda: dds.get_campaign_status(cid)),
+        ("optimize_campaign (dry run)", lambda: dds.optimize_campaign(cid, True)),
+    ]:
+        samples = []
+        for _ in range(calls):
+            ok(dds.log_dds_costs(cid, cost))
+            samples += timed(lambda read=read: ok(read()), 1)
+        rows.append(
+            (f"{name}, first read after a write", dist(samples),
+             f"point read of raw.campaign_events: p50 {ms(pct(raw_point, 0.5))}; target p50 40 ms")
+        )  # fmt: skip
+    return rows
 
 
 def portfolio(
@@ -247,7 +277,7 @@ def portfolio(
     repeat = 3 if cost_events >= 5_000_000 else 5
     ok(dds.get_all_campaigns_report())  # warm the file's pages once, as a running process has
     report = timed(lambda: ok(dds.get_all_campaigns_report()), repeat)
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         marts = timed(lambda: [conn.execute(sql).to_arrow_table() for sql in MARTS_REPORT], repeat)
         hand = timed(
             lambda: [conn.execute(sql).to_arrow_table() for sql in HAND_WRITTEN_REPORT], repeat
@@ -256,11 +286,13 @@ def portfolio(
     optimize = timed(lambda: ok(dds.optimize_all_campaigns(dry_run=True)), repeat)
     rng = random.Random(4)
     point = timed(lambda: ok(dds.calculate_lead_metrics(rng.choice(ids))), calls)
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         point_sql = timed(lambda: conn.execute(METRICS_SQL, [rng.choice(ids)]).fetchall(), calls)
         hand_point = timed(
             lambda: conn.execute(HAND_WRITTEN_POINT, [rng.choice(ids)]).fetchall(), calls
         )
+        raw_point = timed(lambda: conn.execute(RAW_POINT_READ, [rng.choice(ids)]).fetchall(), calls)
+    after_writes = first_reads_after_a_write(dds, rng.choice(ids), min(calls, 20), raw_point)
     rss = peak_rss_mb()
     overhead = statistics.median(marts) / statistics.median(hand)
     rows += [
@@ -270,7 +302,9 @@ def portfolio(
         (f"{label}: optimize_all_campaigns", f"median {ms(statistics.median(optimize))}", ""),
         (f"{label}: calculate_lead_metrics", dist(point),
          f"its SQL p50 {ms(pct(point_sql, 0.5))}; hand-written point query "
-         f"p50 {ms(pct(hand_point, 0.5))}"),
+         f"p50 {ms(pct(hand_point, 0.5))}; point read of raw.campaign_events "
+         f"p50 {ms(pct(raw_point, 0.5))}"),
+        *[(f"{label}: {name}", figure, note) for name, figure, note in after_writes],
         (f"{label}: peak RSS", f"{rss:,.0f} MB",
          "generator (polars, Arrow) + facade + DuckDB, one process"),
     ]  # fmt: skip

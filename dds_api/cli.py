@@ -362,7 +362,7 @@ def export(out_dir: Path, file_format: str, raw: bool) -> None:
         _export_raw(dds, out_dir)
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         marts = [
             row[0]
             for row in conn.execute(

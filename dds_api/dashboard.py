@@ -546,7 +546,7 @@ code { background: #f0f2f5; padding: 0 4px; border-radius: 3px; }
 
 def render_dashboard(dds: DDSIntegration) -> str:
     """The whole page as one HTML string (UTF-8, no external reference)."""
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         data = load_data(conn)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     return (

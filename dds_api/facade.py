@@ -1,7 +1,8 @@
 """The DDS integration facade: the spec's methods, each a thin step from a dict to a mart.
 
 Writes go through ingest/ (validated once, appended as events); reads select from the marts,
-which are views over the raw events, so every call sees every event written before it.
+tables that a read first brings up to date for the campaigns written since the last refresh
+(dds_api/refresh.py), so every call sees every event written before it.
 No method raises on bad input: it returns {'status': 'error', 'message': ...}.
 """
 
@@ -9,14 +10,16 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
 
-from dds_api import dds_system, shapes
+from dds_api import dds_system, refresh, shapes
 from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc_iso
 from dds_api.project import ensure_built
 from ingest import bulk, campaigns, costs, results, spool
@@ -55,6 +58,10 @@ ESTIMATE_SQL = """
         when 'email_finding' then 4 when 'outreach' then 5 else 6 end, step
 """
 
+# With nothing written, time alone can move figures (a new day, a cooldown that ends): a
+# process that holds the warehouse and writes nothing still looks again this often.
+RECHECK_SECONDS = 60.0
+
 F = TypeVar("F", bound=Callable[..., dict[str, Any]])
 
 
@@ -89,6 +96,38 @@ class DDSIntegration:
         self.settings = settings
         self.warehouse = Warehouse(settings)
         ensure_built(self.warehouse)
+        self._plan: list[refresh.Step] | None = None
+        self._plan_opened = -1
+        self._current_generation = -1
+        self._checked_at = 0.0
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection, with the marts current: every write acknowledged before this call
+        (by this process, another, or the spool) is in them."""
+        with self.warehouse.connect(reading=True) as conn:
+            self._keep_current(conn)
+            yield conn
+
+    def _keep_current(self, conn: duckdb.DuckDBPyConnection) -> None:
+        now = time.monotonic()
+        if (
+            self.warehouse.generation == self._current_generation
+            and now - self._checked_at < RECHECK_SECONDS
+        ):
+            return  # held the file throughout and wrote nothing since the last refresh
+        if self._plan is None or self._plan_opened != self.warehouse.opened:
+            # another process may have rebuilt the warehouse while we did not hold it
+            self._plan = refresh.load_plan(conn)
+            self._plan_opened = self.warehouse.opened
+            if self._plan is None:
+                raise ValidationError(
+                    "The warehouse has no refresh plan (it was built by an older version or "
+                    "by dbt alone); run `dds build`."
+                )
+        refresh.refresh(conn, self._plan)
+        self._current_generation = self.warehouse.generation
+        self._checked_at = now
 
     # ------------------------------------------------------------------------- DDS system
 
@@ -112,7 +151,7 @@ class DDSIntegration:
         """Expected cost per step (scraping, ..., outreach), total and cost_per_prospect."""
         prospects = campaigns.parse_prospect_count(prospect_count)
         vertical = parse_text(vertical, "vertical", required=False)
-        with self.warehouse.connect() as conn:
+        with self.warehouse.connect(reading=True) as conn:
             estimate = self._estimate(conn, prospects, vertical)
         return {
             **{step: money(cost) for step, cost in estimate.items()},
@@ -364,7 +403,7 @@ class DDSIntegration:
 
     @returns_error_dict
     def calculate_lead_metrics(self, campaign_id: str) -> dict[str, Any]:
-        with self.warehouse.connect() as conn:
+        with self.read() as conn:
             row = self._metrics_row(conn, campaign_id)
         return {
             "status": row["status"],
@@ -381,7 +420,7 @@ class DDSIntegration:
         campaign_id = parse_campaign_id(campaign_id)
         # import the campaign's campaigns.db row first, so that the figures below include it
         dds_details = dds_system.campaign_details(self.warehouse, self.settings, campaign_id)
-        with self.warehouse.connect() as conn:
+        with self.read() as conn:
             row = self._metrics_row(conn, campaign_id)
             config_json = conn.execute(CONFIG_SQL, [row["campaign_id"]]).fetchone()[0]
             priority = conn.execute(PRIORITY_SQL, [row["campaign_id"]]).fetchone()[0]
@@ -434,7 +473,7 @@ class DDSIntegration:
             raise ValidationError(
                 f"Unknown report_type {report_type!r}. Use one of: {', '.join(REPORT_TYPES)}."
             )
-        with self.warehouse.connect() as conn:
+        with self.read() as conn:
             row = self._metrics_row(conn, campaign_id)
             breakdown = fetch_dicts(conn, COST_BREAKDOWN_SQL, [row["campaign_id"]])
         metrics = shapes.lead_metrics(row)
@@ -494,7 +533,7 @@ class DDSIntegration:
 
     @returns_error_dict
     def get_all_campaigns_report(self) -> dict[str, Any]:
-        with self.warehouse.connect() as conn:
+        with self.read() as conn:
             summary = fetch_dict(conn, "select * from marts.portfolio_summary")
             rows = fetch_dicts(
                 conn, "select * from marts.campaign_metrics order by deployed_at, campaign_id"
@@ -524,7 +563,7 @@ class DDSIntegration:
     @returns_error_dict
     def optimize_campaign(self, campaign_id: str, dry_run: bool = False) -> dict[str, Any]:
         """Analyse one campaign; pause it if a rule says so (unless dry_run)."""
-        with self.warehouse.connect() as conn:
+        with self.read() as conn:
             row = self._metrics_row(conn, campaign_id)
             flags = fetch_dicts(conn, FLAGS_SQL, [row["campaign_id"]])
             priority = conn.execute(PRIORITY_SQL, [row["campaign_id"]]).fetchone()[0]
@@ -537,7 +576,7 @@ class DDSIntegration:
     def optimize_all_campaigns(self, dry_run: bool = False) -> dict[str, Any]:
         """Analyse every active and paused campaign (stopped ones are history) in one pass;
         with dry_run, report what would be paused without pausing it."""
-        with self.warehouse.connect() as conn:
+        with self.read() as conn:
             rows = fetch_dicts(
                 conn,
                 """

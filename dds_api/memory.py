@@ -35,7 +35,7 @@ class DDSMemory:
         """DDS campaigns as NovaOS agents (type 'dds_campaign'), optionally filtered."""
         if status is not None and status not in AGENT_STATUSES:
             raise ValueError(f"status must be one of {', '.join(AGENT_STATUSES)} or None")
-        with self._dds.warehouse.connect() as conn:
+        with self._dds.read() as conn:
             rows = fetch_dicts(
                 conn,
                 """
@@ -75,7 +75,7 @@ class DDSMemory:
 
     def get_roi_by_department(self) -> dict[str, dict[str, float]]:
         """{department: {'cost', 'revenue', 'profit', 'roi'}}; ROI is 0.0 with no cost."""
-        with self._dds.warehouse.connect() as conn:
+        with self._dds.read() as conn:
             rows = fetch_dicts(conn, "select * from marts.novaos_department_roi")
         return {
             row["department"]: {
@@ -97,7 +97,7 @@ class DDSMemory:
     ) -> Decimal:
         start = None if start_date is None else _bound(start_date, "start_date", end=False)
         end = None if end_date is None else _bound(end_date, "end_date", end=True)
-        with self._dds.warehouse.connect() as conn:
+        with self._dds.read() as conn:
             # mart and column are constants of this module, never caller input
             total = conn.execute(
                 f"""

@@ -75,7 +75,7 @@ COLUMNS = {
 
 def export_to_novaos(dds: DDSIntegration, novaos_path: str | os.PathLike[str]) -> dict[str, int]:
     """Replace DDS's rows in the NovaOS database; returns the row count written per table."""
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         marts = {
             table: fetch_dicts(
                 conn, f"select {', '.join(COLUMNS[table])} from marts.novaos_{table} order by 1"

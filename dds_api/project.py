@@ -1,7 +1,8 @@
-"""The dbt project that owns every number, and keeping the warehouse's views built from it.
+"""The dbt project that owns every number, and keeping the warehouse built from it.
 
-The facade reads marts that are views over the raw tables, so they need building once per
-warehouse (and again whenever the project changes), not after every write. dbt runs in a
+A warehouse is built once per project version (seeds, views, the campaign-grain tables);
+between builds the facade keeps the tables current with the SQL dbt compiled for them
+(dds_api/refresh.py), whose plan is recorded here right after each build. dbt runs in a
 subprocess: in-process dbt shares DuckDB's instance and can keep the file lock after it
 returns.
 """
@@ -10,10 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+from dds_api import refresh
 from ingest.validation import utc_now
 from ingest.warehouse import Warehouse
 
@@ -21,7 +25,7 @@ from ingest.warehouse import Warehouse
 # vars. The YAML beside the models holds docs and tests, which bootstrapping does not run.
 _PROJECT_GLOBS = ("dbt_project.yml", "models/**/*.sql", "macros/**/*.sql", "seeds/**/*.csv")
 BUILD_INFO_TABLE = "main.dds_build_info"
-# Bootstrapping builds seeds and views only; `dds build` and CI run the tests too.
+# Bootstrapping builds seeds and models only; `dds build` and CI run the tests too.
 BOOTSTRAP_ARGS = (
     "build",
     "--exclude-resource-type",
@@ -74,8 +78,30 @@ def run_dbt(args: list[str] | tuple[str, ...], warehouse_path: str) -> str:
     return output
 
 
+def target_dir() -> Path:
+    """Where dbt writes manifest.json: DBT_TARGET_PATH, else the project's target/."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    return Path(configured) if configured else project_dir() / "target"
+
+
+def compile_refresh_plan(warehouse_path: str, *extra: str) -> list[refresh.Step]:
+    """Compile the refreshed models and read their plan from the manifest, in a target
+    folder of this call's own (another dbt run in the same project must not overwrite the
+    manifest in between), seeded with the project's partial parse so it stays quick."""
+    with tempfile.TemporaryDirectory(prefix="dds-compile-") as folder:
+        parsed = target_dir() / "partial_parse.msgpack"
+        if parsed.is_file():
+            shutil.copy(parsed, folder)
+        run_dbt(
+            ("compile", "--target-path", folder, *extra, "--select", *refresh.PLAN_SELECTOR),
+            warehouse_path,
+        )
+        return refresh.plan_from_manifest(Path(folder) / "manifest.json")
+
+
 def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) -> str:
-    """Run dbt (by default a full build with tests) and record which project it built."""
+    """Run dbt (by default a full build with tests), then record the refresh plan and which
+    project version built the warehouse."""
     digest = project_digest()
     with warehouse.connect():  # creates the raw schema before dbt reads its sources
         pass
@@ -83,7 +109,11 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     # spool their writes) instead of taking it back in the middle of the build
     with warehouse.exclusive():
         output = run_dbt(args, warehouse.path)
+        # the tables exist now, so is_incremental() is true: the manifest holds the SQL of
+        # each model's incremental branch, which the facade replays between builds
+        steps = compile_refresh_plan(warehouse.path)
     with warehouse.transaction() as conn:
+        refresh.store_plan(conn, steps)
         conn.execute(
             f"create or replace table {BUILD_INFO_TABLE} as "
             "select ?::varchar as project_digest, ?::timestamp as built_at",
@@ -93,11 +123,7 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
 
 
 def ensure_built(warehouse: Warehouse) -> None:
-    """Build the views unless this warehouse already has them from this project version.
-
-    The marts must be views for read-your-writes: if an analyst built them as tables
-    (`DDS_TARGET=analytics`), they are stale snapshots, so they are built again as views.
-    """
+    """Build the warehouse unless this project version already built it (with its plan)."""
     digest = project_digest()
     with warehouse.connect() as conn:
         exists = conn.execute(
@@ -105,10 +131,7 @@ def ensure_built(warehouse: Warehouse) -> None:
             "where table_schema = 'main' and table_name = 'dds_build_info'"
         ).fetchone()[0]
         built = exists and conn.execute(f"select project_digest from {BUILD_INFO_TABLE}").fetchone()
-        materialized_as_tables = conn.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_type <> 'VIEW'"
-        ).fetchone()[0]
-    if built and built[0] == digest and not materialized_as_tables:
+        has_plan = refresh.load_plan(conn) is not None
+    if built and built[0] == digest and has_plan:
         return
     build(warehouse, BOOTSTRAP_ARGS)

@@ -124,14 +124,23 @@ class Warehouse:
         self._yielded = False  # released the file because another caller was waiting
         self._gate = _Gate(settings.warehouse_path)
         self.spool = spool_module.Spool(spool_module.spool_path(settings.warehouse_path))
+        # Moves whenever the warehouse may have changed under this process: a (re)open
+        # (others may have written while we did not hold the file), a spool drain, or any use
+        # not declared a read. The facade refreshes the marts when it moved (dds_api/refresh.py).
+        self.generation = 0
+        self.opened = 0
 
     @property
     def path(self) -> str:
         return str(self.settings.warehouse_path)
 
     @contextmanager
-    def connect(self, *, spoolable: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(
+        self, *, spoolable: bool = False, reading: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """Yield the process's connection, opening it if needed; schedule release when done.
+
+        ``reading``: the caller only reads, so ``generation`` does not move for it.
 
         ``spoolable``: the caller spools its write when the warehouse is busy, so it does
         not queue as a waiter (readers and dbt go first). It gets WarehouseBusyError at once
@@ -141,8 +150,13 @@ class Warehouse:
         with self._lock:
             if self._conn is None:
                 self._conn = self._open(spoolable=spoolable)
+                self.opened += 1
+                self.generation += 1
             if self._depth == 0 and self.spool.has_pending():
                 spool_module.drain(self._conn, self.spool)
+                self.generation += 1
+            if not reading:
+                self.generation += 1
             self._depth += 1
             try:
                 yield self._conn

@@ -24,7 +24,7 @@ def _run(warehouse: Path, *args: str) -> Result:
 
 def _marts(path: Path) -> dict[str, list[tuple]]:
     dds = make_dds(path)
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         marts = {
             mart: conn.execute(f'select * from marts."{mart}" order by all').fetchall()
             for (mart,) in conn.execute(

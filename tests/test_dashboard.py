@@ -142,7 +142,7 @@ def test_chromium_shows_the_marts_figures_and_screenshots(
     assert page == tmp_path / "out" / "dashboard.html"
     assert page.is_file()
 
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         portfolio = fetch_dict(conn, "select * from marts.portfolio_summary")
         campaigns = fetch_dicts(
             conn,
@@ -217,7 +217,7 @@ def test_chromium_shows_the_marts_figures_and_screenshots(
 
     # spend by provider: the mart's providers, or a note while the mart does not exist
     if relation_exists(dds, "provider_daily_spend"):
-        with dds.warehouse.connect() as conn:
+        with dds.read() as conn:
             providers = fetch_dicts(
                 conn,
                 "select provider, sum(spend_usd) as spend_usd from marts.provider_daily_spend "

@@ -100,7 +100,7 @@ def deploy(dds: DDSIntegration, name: str = NAME) -> str:
 def imported_snapshots(dds: DDSIntegration) -> list[tuple]:
     """The imported snapshots with omitted figures carried forward (raw stores only what
     the import gave; the carried view fills in the rest)."""
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         return conn.execute(
             "select campaign_id, leads_found, leads_qualified, emails_sent, emails_opened, "
             "emails_clicked, emails_replied, revenue_usd, stage "

@@ -43,7 +43,7 @@ def test_money_is_stored_as_exact_decimal(dds: DDSIntegration, campaign_id: str)
     assert amounts[0] == Decimal("0.100000")
     # half up to 6 places, as DuckDB casts text to DECIMAL (so bulk loads agree)
     assert amounts[-2:] == [Decimal("0.000000"), Decimal("0.000001")]
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         total = conn.execute(
             "select total_cost_usd from marts.campaign_metrics where campaign_id = ?",
             [campaign_id],

@@ -32,7 +32,7 @@ def stored_costs(dds: DDSIntegration) -> list[tuple]:
 
 
 def metrics(dds: DDSIntegration, campaign_id: str) -> dict[str, Any]:
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         cursor = conn.execute(
             "select * from marts.campaign_metrics where campaign_id = ?", [campaign_id]
         )

@@ -37,7 +37,7 @@ def copy_project(tmp_path: Path) -> Path:
 
 
 def rows(dds: DDSIntegration, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         cursor = conn.execute(sql, params or [])
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

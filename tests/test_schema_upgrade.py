@@ -22,7 +22,7 @@ def test_a_v1_warehouse_upgrades_in_place_with_the_same_figures(tmp_path: Path) 
     columns = list(expected[0])
 
     dds = make_dds(path)  # migrates the raw schema, then builds the views
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         version = schema_version(conn)
         rows = conn.execute(
             f"select {', '.join(columns)} from marts.campaign_metrics order by campaign_id"

@@ -71,7 +71,7 @@ def test_the_project_builds_and_passes_its_data_tests_on_spark(
     dds.log_dds_costs(campaign_id, {"operation": "scoring", "provider": "anthropic", "cost": 0.15})
     dds.log_dds_results(campaign_id, {"stage": "prospecting", "leads_found": 50})
     dds.log_dds_results(campaign_id, {"stage": "scoring", "leads_qualified": 20})
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         expected_portfolio = conn.execute(PORTFOLIO_SQL).fetchone()
         expected_flags = dict(conn.execute(FLAGS_SQL).fetchall())
         # every raw table, whatever the schema version: the sources declare them all

@@ -67,7 +67,7 @@ def test_another_seed_gives_other_rows(dds: DDSIntegration, second_warehouse: Pa
 def test_events_are_consistent_with_their_campaigns(dds: DDSIntegration) -> None:
     summary = generate(dds, campaigns=40, cost_events=5000, seed=3)
     assert summary.campaigns == 40 and summary.cost_events == 5000
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         [(campaigns, verticals, statuses)] = conn.execute(
             "select count(*), count(distinct vertical), count(distinct status) "
             "from marts.dim_campaigns"

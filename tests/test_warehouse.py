@@ -131,26 +131,34 @@ def test_a_warehouse_from_before_clicks_gains_the_column(tmp_path: Path) -> None
     assert row == (50, 60, 0)
 
 
-def test_marts_built_as_tables_become_views_again(warehouse_path: Path) -> None:
-    """An analyst's `DDS_TARGET=analytics` build must not leave the facade reading stale tables."""
-    import os
-
+def test_dbt_run_by_hand_and_the_facade_keep_the_same_tables_current(
+    warehouse_path: Path,
+) -> None:
+    """dbt's own incremental run and the facade's refresh take turns on the same tables: a
+    cost folded in by `dbt run` is not added again by the facade, and the reverse."""
     from dds_api.project import run_dbt
 
     dds = make_dds(warehouse_path)
     cid = dds.deploy_campaign(SPEC_CONFIG)["campaign_id"]
-    dds.close()
-    os.environ["DDS_TARGET"] = "analytics"
-    try:
-        run_dbt(["run", "--select", "marts"], str(warehouse_path))
-    finally:
-        del os.environ["DDS_TARGET"]
-    dds = make_dds(warehouse_path)  # sees tables in marts: builds views again
     dds.log_dds_costs(cid, {"operation": "x", "provider": "y", "cost": 3})
-    assert dds.calculate_lead_metrics(cid)["total_cost"] == 3.0
-    with dds.warehouse.connect() as conn:
+    assert dds.calculate_lead_metrics(cid)["total_cost"] == 3.0  # the facade refreshed
+    dds.log_dds_costs(cid, {"operation": "x", "provider": "y", "cost": 4})
+    dds.close()
+    run_dbt(["run"], str(warehouse_path))  # dbt's incremental run folds in the 4
+    dds = make_dds(warehouse_path)
+    assert dds.calculate_lead_metrics(cid)["total_cost"] == 7.0
+    dds.log_dds_costs(cid, {"operation": "x", "provider": "y", "cost": 5})
+    assert dds.calculate_lead_metrics(cid)["total_cost"] == 12.0
+    dds.close()
+    run_dbt(["run", "--full-refresh"], str(warehouse_path))
+    dds = make_dds(warehouse_path)
+    assert dds.calculate_lead_metrics(cid)["total_cost"] == 12.0
+    with dds.read() as conn:
         kinds = conn.execute(
-            "select distinct table_type from information_schema.tables where table_schema = 'marts'"
+            "select table_name, table_type from information_schema.tables "
+            "where table_schema = 'marts' and table_name in ('campaign_metrics', "
+            "'campaign_optimization_flags', 'campaign_optimization', 'dim_campaigns') "
+            "order by 1"
         ).fetchall()
     dds.close()
-    assert kinds == [("VIEW",)]
+    assert {kind for _, kind in kinds} == {"BASE TABLE"} and len(kinds) == 4

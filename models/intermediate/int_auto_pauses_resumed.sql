@@ -3,11 +3,18 @@
 -- opens a cooldown of dds_cooldown_hours in which the rule does not pause the campaign
 -- again unless its metric gets worse than it was at the pause (campaign_optimization_flags).
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 with
 
 campaign_events as (
 
     select * from {{ ref('stg_dds__campaign_events') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 

@@ -1,10 +1,17 @@
 -- One row per campaign: its lifecycle state, taken from the latest lifecycle event.
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 with
 
 campaign_events as (
 
     select * from {{ ref('stg_dds__campaign_events') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 

@@ -1,10 +1,19 @@
--- One row per campaign with any cost: total spend is the sum of its cost events.
+-- One row per campaign with any cost: total spend is the sum of its cost events (through
+-- the daily roll-up, which adds them up once).
+
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+    unique_key='campaign_id',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
 
 with
 
-cost_events as (
+campaign_costs_daily as (
 
-    select * from {{ ref('stg_dds__cost_events') }}
+    select * from {{ ref('int_campaign_costs_daily') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
@@ -12,14 +21,14 @@ aggregated as (
 
     select
         campaign_id,
-        sum(cost_usd) as total_cost_usd,
-        count(*) as cost_event_count,
-        sum(input_tokens) as input_tokens,
-        sum(output_tokens) as output_tokens,
-        min(occurred_at) as first_cost_at,
-        max(occurred_at) as last_cost_at
+        cast(sum(cost_usd) as decimal(18, 6)) as total_cost_usd,
+        cast(sum(cost_event_count) as bigint) as cost_event_count,
+        cast(sum(input_tokens) as bigint) as input_tokens,
+        cast(sum(output_tokens) as bigint) as output_tokens,
+        min(first_cost_at) as first_cost_at,
+        max(last_cost_at) as last_cost_at
 
-    from cost_events
+    from campaign_costs_daily
     group by campaign_id
 
 )

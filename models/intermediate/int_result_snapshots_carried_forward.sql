@@ -4,11 +4,18 @@
 -- lets a late snapshot slot into its place. ingest/results.py applies the same rule when it
 -- checks a new snapshot.
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 with
 
 result_snapshots as (
 
     select * from {{ ref('stg_dds__result_snapshots') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 

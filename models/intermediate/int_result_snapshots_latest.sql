@@ -1,11 +1,18 @@
 -- One row per campaign with results: its latest cumulative snapshot. Snapshots report totals
 -- so far, so the latest one wins and they are never summed.
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 with
 
 result_snapshots as (
 
     select * from {{ ref('int_result_snapshots_carried_forward') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 

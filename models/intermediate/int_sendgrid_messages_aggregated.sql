@@ -2,11 +2,18 @@
 -- (unique per sg_message_id), the counts that replace the snapshot figures in
 -- campaign_metrics.
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 with
 
 messages as (
 
     select * from {{ ref('int_sendgrid_messages_summarized') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 

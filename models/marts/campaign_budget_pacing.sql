@@ -9,6 +9,12 @@
 -- default steps it does not override); the first of them to run out is reported, and
 -- whether that is before the planned end.
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 {%- set as_of_date = dds_as_of_date() %}
 {%- set window_days = var('dds_pacing_window_days') | int %}
 {%- set duration_days = var('dds_campaign_duration_days') | int %}
@@ -18,12 +24,14 @@ with
 campaigns as (
 
     select * from {{ ref('dim_campaigns') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
-cost_events as (
+campaign_costs_daily as (
 
-    select * from {{ ref('stg_dds__cost_events') }}
+    select * from {{ ref('int_campaign_costs_daily') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
@@ -73,7 +81,7 @@ campaign_providers as (
 
     union
 
-    select campaign_id, provider from cost_events
+    select campaign_id, provider from campaign_costs_daily
 
 ),
 
@@ -111,10 +119,10 @@ dated_costs as (
     select
         campaign_id,
         cost_usd,
-        cast(occurred_at as date) as cost_on,
+        cost_on,
         {{ as_of_date }} as as_of_date
 
-    from cost_events
+    from campaign_costs_daily
 
 ),
 

@@ -1,10 +1,18 @@
 -- One row per campaign, provider and operation: what was spent where.
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+    unique_key='cost_breakdown_id',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 with
 
-cost_events as (
+campaign_costs_daily as (
 
-    select * from {{ ref('stg_dds__cost_events') }}
+    select * from {{ ref('int_campaign_costs_daily') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
@@ -14,14 +22,14 @@ aggregated as (
         campaign_id,
         provider,
         operation,
-        sum(cost_usd) as cost_usd,
-        count(*) as cost_event_count,
-        sum(input_tokens) as input_tokens,
-        sum(output_tokens) as output_tokens,
-        min(occurred_at) as first_cost_at,
-        max(occurred_at) as last_cost_at
+        cast(sum(cost_usd) as decimal(18, 6)) as cost_usd,
+        cast(sum(cost_event_count) as bigint) as cost_event_count,
+        cast(sum(input_tokens) as bigint) as input_tokens,
+        cast(sum(output_tokens) as bigint) as output_tokens,
+        min(first_cost_at) as first_cost_at,
+        max(last_cost_at) as last_cost_at
 
-    from cost_events
+    from campaign_costs_daily
     group by campaign_id, provider, operation
 
 ),

@@ -7,29 +7,39 @@
 -- cannot double count; a campaign without any takes them from its snapshots. Replies always
 -- come from snapshots: SendGrid does not see replies.
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 with
 
 campaigns as (
 
     select * from {{ ref('dim_campaigns') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
 costs as (
 
     select * from {{ ref('int_cost_events_aggregated') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
 results as (
 
     select * from {{ ref('int_result_snapshots_latest') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
 outreach as (
 
     select * from {{ ref('int_sendgrid_messages_aggregated') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 

@@ -1,17 +1,25 @@
 -- One row per campaign: its optimization priority, the highest severity among its fired
 -- rules (critical -> CRITICAL, high -> HIGH, medium -> MEDIUM, otherwise LOW).
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 with
 
 campaigns as (
 
     select * from {{ ref('dim_campaigns') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
 flags as (
 
     select * from {{ ref('campaign_optimization_flags') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 

@@ -10,6 +10,12 @@
 -- dds_auto_act_only_on_significant is on, and the cooldown after an operator resumed a
 -- campaign the rule had paused.
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 {%- set rule_ids = dds_optimization_rule_ids() %}
 {#- rate rules: (successes, trials, the side of the threshold a breach lies on) #}
 {%- set rate_rules = {
@@ -36,12 +42,14 @@ with
 metrics as (
 
     select * from {{ ref('campaign_metrics') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
 pacing as (
 
     select * from {{ ref('campaign_budget_pacing') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
@@ -54,6 +62,7 @@ rules as (
 auto_pauses as (
 
     select * from {{ ref('int_auto_pauses_resumed') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 

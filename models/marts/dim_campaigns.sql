@@ -1,16 +1,24 @@
 -- One row per deployed campaign: its configuration at deploy time and its lifecycle state.
 
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('int_campaigns_to_refresh') }}
+
 with
 
 campaign_events as (
 
     select * from {{ ref('stg_dds__campaign_events') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 
 lifecycle as (
 
     select * from {{ ref('int_campaign_events_summarized') }}
+    where {{ dds_in_refresh_scope() }}
 
 ),
 

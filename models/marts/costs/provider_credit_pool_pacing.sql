@@ -2,8 +2,10 @@
 -- of it in its current period and when it runs out at the provider's recent burn rate.
 -- The burn rate is the provider's usage over the last dds_pacing_window_days days (today
 -- included) divided by the whole window, as campaign_budget_pacing does for budgets. A
--- pool counts all of its provider's cost events (over every campaign): dollars for a 'usd'
--- pool, else the events' `units` (searches, emails). A pool that resets monthly is projected
+-- pool counts all of its provider's cost events (over every campaign) written before today:
+-- dollars for a 'usd' pool, else the events' `units` (searches, emails). Being as of the
+-- start of the day, it moves once a day, when every campaign's pacing is recomputed, and a
+-- cost written to one campaign never changes another's figures (int_provider_usage_daily). A pool that resets monthly is projected
 -- through its current period and the next one; one that lasts both is taken to last.
 -- Days are exact: ceilings of decimal ratios (macros/dds_ceil_ratio.sql).
 
@@ -18,9 +20,11 @@ pools as (
 
 ),
 
-cost_events as (
+-- as of the start of today: what was written before today (int_provider_usage_daily)
+provider_usage as (
 
-    select * from {{ ref('stg_dds__cost_events') }}
+    select * from {{ ref('int_provider_usage_daily') }}
+    where ingested_on < {{ as_of_date }}
 
 ),
 
@@ -81,15 +85,15 @@ usage_events as (
 
     select
         bounded.pool_id,
-        cast(cost_events.occurred_at as date) as used_on,
+        provider_usage.used_on,
         case
-            when bounded.credit_unit = 'usd' then cost_events.cost_usd
-            else coalesce(cost_events.units, 0)
+            when bounded.credit_unit = 'usd' then provider_usage.cost_usd
+            else provider_usage.units
         end as usage_amount
 
     from bounded
-    inner join cost_events on bounded.provider = cost_events.provider
-    where cast(cost_events.occurred_at as date) <= bounded.as_of_date
+    inner join provider_usage on bounded.provider = provider_usage.provider
+    where provider_usage.used_on <= bounded.as_of_date
 
 ),
 

@@ -1,0 +1,209 @@
+"""Keep the campaign-grain tables current between dbt builds, with the SQL dbt compiled.
+
+The marts the facade reads are incremental tables (macros/refresh/dds_refresh.sql). dbt
+builds them; between builds, before a read, :func:`refresh` brings them up to date by
+running, in one transaction and in dependency order, the SQL that dbt compiled for their
+incremental branch: the scope model (campaigns with raw events since the last refresh, a
+new day, an ended cooldown), each campaign-scoped model (its rows for those campaigns
+deleted and inserted again), each fold-in model (new events added to the rows they touch)
+and the state model. No number is computed here: this module only replays dbt's SQL.
+
+The plan (which models, in which order, with which SQL and strategy) is read from the
+manifest of a `dbt compile` run right after the build (is_incremental() is true only once
+the tables exist) and stored in the warehouse, so a copied warehouse carries its own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+PLAN_TABLE = "main.dds_refresh_plan"
+SCOPE_MODEL = "int_campaigns_to_refresh"
+STATE_MODEL = "int_refresh_state"
+# The custom strategy of campaign-scoped models; fold-in models use dbt's delete+insert.
+CAMPAIGN_SCOPE = "dds_campaign_scope"
+DELETE_INSERT = "delete+insert"
+REBUILD = "table"
+
+# dbt selects these for the compile whose manifest becomes the plan
+PLAN_SELECTOR = ("config.materialized:incremental", SCOPE_MODEL, STATE_MODEL)
+
+
+class RefreshPlanError(RuntimeError):
+    """The compiled project does not have the shape a refresh relies on."""
+
+
+@dataclass(frozen=True)
+class Step:
+    position: int
+    model: str
+    relation: str  # schema.table, without the catalog (the file may be copied or renamed)
+    strategy: str
+    unique_key: str | None
+    sql: str
+
+
+def plan_from_manifest(manifest_path: Path) -> list[Step]:
+    """The refresh steps in dependency order, from a manifest whose incremental models were
+    compiled against existing tables (their incremental branch)."""
+    manifest = json.loads(manifest_path.read_text())
+    nodes = {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and (
+            node["config"].get("materialized") == "incremental"
+            or node["name"] in (SCOPE_MODEL, STATE_MODEL)
+        )
+    }
+    missing = {SCOPE_MODEL, STATE_MODEL} - set(nodes)
+    if missing:
+        raise RefreshPlanError(f"The dbt project has no model {', '.join(sorted(missing))}.")
+    by_id = {node["unique_id"]: name for name, node in nodes.items()}
+    parents = {
+        unique_id: node.get("depends_on", {}).get("nodes", [])
+        for unique_id, node in manifest["nodes"].items()
+    }
+
+    def refreshed_ancestors(unique_id: str) -> set[str]:
+        # through views too: a table read through a view must be refreshed before
+        seen: set[str] = set()
+        frontier = list(parents.get(unique_id, []))
+        while frontier:
+            parent = frontier.pop()
+            if parent not in seen:
+                seen.add(parent)
+                frontier.extend(parents.get(parent, []))
+        return {by_id[a] for a in seen if a in by_id}
+
+    upstream = {name: refreshed_ancestors(node["unique_id"]) for name, node in nodes.items()}
+    ordered: list[str] = []
+    while len(ordered) < len(nodes):
+        # the scope first: it has no upstream here, and the rest read it
+        ready = sorted(
+            (n for n in nodes if n not in ordered and upstream[n] <= set(ordered)),
+            key=lambda n: (n != SCOPE_MODEL, n),
+        )
+        if not ready:
+            raise RefreshPlanError("The refreshed models depend on each other in a cycle.")
+        ordered.extend(ready)
+    steps = []
+    for position, name in enumerate(ordered):
+        node = nodes[name]
+        sql = node.get("compiled_code")
+        if not sql:
+            raise RefreshPlanError(f"Model {name} was not compiled; run dbt compile.")
+        if node["config"].get("materialized") == "incremental":
+            strategy = node["config"].get("incremental_strategy") or DELETE_INSERT
+            if strategy not in (CAMPAIGN_SCOPE, DELETE_INSERT):
+                raise RefreshPlanError(f"Model {name}: unsupported strategy {strategy}.")
+        else:
+            strategy = REBUILD
+        unique_key = node["config"].get("unique_key")
+        if strategy == DELETE_INSERT and not isinstance(unique_key, str):
+            raise RefreshPlanError(f"Model {name}: a fold-in model needs one unique_key column.")
+        steps.append(
+            Step(
+                position,
+                name,
+                f"{node['schema']}.{node['alias'] or name}",
+                strategy,
+                unique_key,
+                sql,
+            )
+        )
+    # a model outside the state model's upstream would be refreshed after the state moved
+    stray = set(nodes) - upstream[STATE_MODEL] - {STATE_MODEL}
+    if stray:
+        raise RefreshPlanError(
+            f"{STATE_MODEL} must depend on every refreshed model; add a depends_on line "
+            f"for {', '.join(sorted(stray))}."
+        )
+    return steps
+
+
+def store_plan(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> None:
+    conn.execute(
+        f"create or replace table {PLAN_TABLE} (position integer, model varchar, "
+        "relation varchar, strategy varchar, unique_key varchar, sql varchar)"
+    )
+    conn.executemany(
+        f"insert into {PLAN_TABLE} values (?, ?, ?, ?, ?, ?)",
+        [(s.position, s.model, s.relation, s.strategy, s.unique_key, s.sql) for s in steps],
+    )
+
+
+def load_plan(conn: duckdb.DuckDBPyConnection) -> list[Step] | None:
+    exists = conn.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'main' and table_name = 'dds_refresh_plan'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    rows = conn.execute(
+        f"select position, model, relation, strategy, unique_key, sql from {PLAN_TABLE} "
+        "order by position"
+    ).fetchall()
+    return [Step(*row) for row in rows] or None
+
+
+def refresh(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> int:
+    """Bring every campaign-grain table up to date, in one transaction (on a connection
+    with none open). Returns how many campaigns were in scope (0: nothing had changed, and
+    nothing was written)."""
+    conn.begin()
+    try:
+        in_scope = _refresh(conn, steps)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return in_scope
+
+
+def _refresh(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> int:
+    scope = steps[0]
+    assert scope.model == SCOPE_MODEL, "the scope model has no upstream among the steps"
+    _rebuild(conn, scope)
+    in_scope = conn.execute(f"select count(*) from {scope.relation}").fetchone()[0]
+    if in_scope == 0:
+        # no raw event since the last refresh (each names its campaign), same day, no
+        # cooldown ended: every table is current
+        return 0
+    for step in steps[1:]:
+        if step.strategy == REBUILD:
+            _rebuild(conn, step)
+        elif step.strategy == CAMPAIGN_SCOPE:
+            # as macros/refresh/dds_refresh.sql: every row of the campaigns in scope
+            # replaced, so that rows that no longer apply (a flag that stopped firing) go
+            conn.execute(
+                f"delete from {step.relation} "
+                f"where campaign_id in (select campaign_id from {scope.relation})"
+            )
+            conn.execute(f"insert into {step.relation} by name {_subquery(step.sql)}")
+        else:
+            # dbt's delete+insert: the new rows replace the stored rows with their key
+            conn.execute(f"create or replace temp table dds_refresh_rows as {_subquery(step.sql)}")
+            conn.execute(
+                f"delete from {step.relation} where {step.unique_key} in "
+                f"(select {step.unique_key} from temp.dds_refresh_rows)"
+            )
+            conn.execute(f"insert into {step.relation} by name select * from temp.dds_refresh_rows")
+            conn.execute("drop table temp.dds_refresh_rows")
+    return in_scope
+
+
+def _rebuild(conn: duckdb.DuckDBPyConnection, step: Step) -> None:
+    conn.execute(f"create or replace temp table dds_refresh_rows as {_subquery(step.sql)}")
+    conn.execute(f"delete from {step.relation}")
+    conn.execute(f"insert into {step.relation} by name select * from temp.dds_refresh_rows")
+    conn.execute("drop table temp.dds_refresh_rows")
+
+
+def _subquery(sql: str) -> str:
+    # the compiled model may end in a comment: close the parenthesis on a line of its own
+    return f"select * from (\n{sql}\n)"

@@ -1,0 +1,72 @@
+{#- Keeping the campaign-grain tables current (README, "How fresh the marts are").
+
+    On DuckDB the models the facade reads are incremental tables. A refresh (dbt's own
+    incremental run, or the facade before a read, running the SQL dbt compiled for the
+    same models) recomputes only:
+    - campaign-scoped models: the campaigns in int_campaigns_to_refresh (raw events since
+      the last refresh, every campaign on a new UTC day, cooldowns that ended), whose rows
+      are deleted and inserted again (strategy dds_campaign_scope);
+    - fold-in models: running totals that add only the raw events newer than the highest
+      event_seq already folded into the table (strategy delete+insert on their key).
+    Elsewhere (Spark) they are plain tables rebuilt by every run. -#}
+
+{% macro dds_refreshed_materialization() -%}
+    {{ return('incremental' if target.type == 'duckdb' else 'table') }}
+{%- endmacro %}
+
+
+{#- The incremental branch's filter of a campaign-scoped model: only the campaigns to
+    refresh. A full build reads every campaign. -#}
+{% macro dds_in_refresh_scope(column='campaign_id') -%}
+    {%- if is_incremental() -%}
+        {{ column }} in (select campaign_id from {{ ref('int_campaigns_to_refresh') }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The incremental branch's filter of a fold-in model: raw events newer than any already
+    folded into this table (its rows keep the highest event_seq they include). -#}
+{% macro dds_newer_than_folded(seq_column='event_seq') -%}
+    {%- if is_incremental() -%}
+        {{ seq_column }} > (select coalesce(max(last_event_seq), -1) from {{ dds_this() }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The highest seq written to the raw event tables: one sequence numbers them all, in the
+    order they were written (ingest/schema.py), so everything up to it has been seen. -#}
+{% macro dds_raw_high_water_seq() -%}
+    greatest(
+        {%- for table in ['campaign_events', 'cost_events', 'result_snapshots', 'sendgrid_events'] %}
+        coalesce((select max(seq) from {{ source('dds', table) }}), -1){{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+
+{#- Custom incremental strategy: replace every row of the campaigns in scope, including
+    those whose rows vanish (a flag that no longer fires). The facade applies the same two
+    statements (dds_api/refresh.py). -#}
+{% macro get_incremental_dds_campaign_scope_sql(arg_dict) -%}
+    {%- set target_relation = arg_dict['target_relation'] -%}
+    {%- set temp_relation = arg_dict['temp_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target_relation }}
+    where campaign_id in (select campaign_id from {{ ref('int_campaigns_to_refresh') }});
+    insert into {{ target_relation }} ({{ columns }})
+    select {{ columns }} from {{ temp_relation }};
+{%- endmacro %}
+
+
+{#- The model's own table, without the catalog (see relations_without_catalog.sql). -#}
+{% macro dds_this() -%}
+    {#- in a unit test, `this` is the fixture's name (a string) -#}
+    {%- if this is string or target.type != 'duckdb' -%}
+        {{ return(this) }}
+    {%- endif -%}
+    {{ return(this.include(database=false)) }}
+{%- endmacro %}

@@ -1,0 +1,117 @@
+-- One row per campaign whose campaign-scoped tables a refresh recomputes: those with raw
+-- events written since the last refresh (int_refresh_state), every campaign when the UTC
+-- day changed since then (pacing and run-out dates move with "today"), and those whose
+-- cooldown after a resume ended since then. Without a previous refresh (a first or full
+-- build) every campaign is in scope. See macros/refresh/dds_refresh.sql.
+
+{{ config(materialized="table") }}
+
+{%- set state_relation = adapter.get_relation(
+    database=this.database, schema=this.schema, identifier='int_refresh_state') %}
+{%- set has_state = state_relation is not none and not flags.FULL_REFRESH %}
+
+with
+
+campaign_events as (
+
+    select * from {{ ref('stg_dds__campaign_events') }}
+
+),
+
+cost_events as (
+
+    select * from {{ ref('stg_dds__cost_events') }}
+
+),
+
+result_snapshots as (
+
+    select * from {{ ref('stg_dds__result_snapshots') }}
+
+),
+
+sendgrid_events as (
+
+    select * from {{ ref('stg_dds__sendgrid_events') }}
+
+),
+
+previous_refresh as (
+
+    {%- if has_state %}
+    select through_seq, refreshed_at, refreshed_on
+    from {{ this.schema }}.int_refresh_state
+    {%- else %}
+    select
+        cast(-1 as bigint) as through_seq,
+        cast(null as timestamp) as refreshed_at,
+        cast(null as date) as refreshed_on
+    {%- endif %}
+
+),
+
+written_since as (
+
+    select campaign_id from campaign_events
+    where event_seq > (select max(through_seq) from previous_refresh)
+
+    union all
+
+    select campaign_id from cost_events
+    where event_seq > (select max(through_seq) from previous_refresh)
+
+    union all
+
+    select campaign_id from result_snapshots
+    where event_seq > (select max(through_seq) from previous_refresh)
+
+    union all
+
+    select campaign_id from sendgrid_events
+    where event_seq > (select max(through_seq) from previous_refresh)
+
+),
+
+-- "today" moved (or there was no refresh yet): pacing, run-out dates and credit pools of
+-- every campaign are as of a new day
+new_day as (
+
+    select campaign_id from campaign_events
+    where
+        event_type = 'deployed'
+        and coalesce(
+            (select max(refreshed_on) from previous_refresh) < {{ dds_as_of_date() }},
+            true
+        )
+
+),
+
+-- a resume starts a cooldown of dds_cooldown_hours; when it ends, an automatic rule may
+-- act again without any new event
+cooldown_ended as (
+
+    select campaign_id from campaign_events
+    where
+        event_type = 'started'
+        and {{ dbt.dateadd('hour', var('dds_cooldown_hours') | int, 'occurred_at') }}
+            > (select max(refreshed_at) from previous_refresh)
+        and {{ dbt.dateadd('hour', var('dds_cooldown_hours') | int, 'occurred_at') }}
+            <= {{ dds_as_of_timestamp() }}
+
+),
+
+final as (
+
+    select distinct campaign_id
+    from (
+        select campaign_id from written_since
+        union all
+        select campaign_id from new_day
+        union all
+        select campaign_id from cooldown_ended
+    ) as scoped
+    where campaign_id is not null
+
+)
+
+select * from final
