@@ -94,8 +94,8 @@ class DDSIntegration:
 
     @property
     def dds_path(self) -> Path | None:
-        """The DDS system's folder ($DDS_HOME), or None when it is not configured."""
-        return self.settings.dds_home
+        """The DDS system's folder ($DDS_HOME, read now), or None when it is not configured."""
+        return self.settings.dds_home_now()
 
     @property
     def dds_available(self) -> bool:
@@ -141,12 +141,13 @@ class DDSIntegration:
     def deploy_campaign(self, config: dict[str, Any]) -> dict[str, Any]:
         # Unset, DDS is not connected and we deploy for tracking; set but wrong is a
         # misconfiguration to fix before campaigns are deployed against it.
-        problem = self.dds_path and dds_home.problem(self.dds_path)
+        home = self.dds_path
+        problem = home and dds_home.problem(home)
         if problem:
             return _error(
                 f"DDS system not found: {problem} Nothing was deployed.",
                 setup_instructions=dds_home.SETUP_INSTRUCTIONS,
-                dds_home=str(self.dds_path),
+                dds_home=str(home),
             )
         deployment = campaigns.parse_deployment(config)
         with self.warehouse.transaction() as conn:
@@ -379,7 +380,8 @@ class DDSIntegration:
     @returns_error_dict
     def get_campaign_status(self, campaign_id: str) -> dict[str, Any]:
         campaign_id = parse_campaign_id(campaign_id)
-        # import the campaign's campaigns.db row first, so that the figures below include it
+        # the DDS databases and the campaign's campaigns.db row, read only: a status read
+        # writes nothing (sync_dds_databases imports the row)
         dds_details = dds_system.campaign_details(self.warehouse, self.settings, campaign_id)
         with self.warehouse.connect() as conn:
             row = self._metrics_row(conn, campaign_id)
