@@ -141,13 +141,12 @@ class DDSIntegration:
     def deploy_campaign(self, config: dict[str, Any]) -> dict[str, Any]:
         # Unset, DDS is not connected and we deploy for tracking; set but wrong is a
         # misconfiguration to fix before campaigns are deployed against it.
-        home = self.dds_path
-        problem = home and dds_home.problem(home)
+        problem = self.dds_path and dds_home.problem(self.dds_path)
         if problem:
             return _error(
                 f"DDS system not found: {problem} Nothing was deployed.",
                 setup_instructions=dds_home.SETUP_INSTRUCTIONS,
-                dds_home=str(home),
+                dds_home=str(self.dds_path),
             )
         deployment = campaigns.parse_deployment(config)
         with self.warehouse.transaction() as conn:

@@ -137,7 +137,8 @@ def export_to_novaos(
     path.parent.mkdir(parents=True, exist_ok=True)
     # autocommit mode, so that the pragma applies and the transaction is ours to delimit
     with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as target:
-        target.execute("pragma foreign_keys = on")  # as NovaOS runs; a no-op inside BEGIN
+        # as NovaOS runs; SQLite ignores this pragma inside a transaction, hence before BEGIN
+        target.execute("pragma foreign_keys = on")
         target.execute("begin immediate")  # NovaOS sees the old DDS rows or the new
         try:
             for statement in NOVAOS_DDL:
