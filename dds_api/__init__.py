@@ -17,7 +17,8 @@ _instances_lock = threading.Lock()
 
 def get_dds(warehouse_path: str | os.PathLike[str] | None = None) -> DDSIntegration:
     """The process's facade for a warehouse (DDS_WAREHOUSE, default ./dds.duckdb), and
-    the DDS system at DDS_HOME if set (read when the facade is first made).
+    the DDS system at DDS_HOME if set (read each time the DDS system is used, so it may be
+    set or changed while the process runs).
 
     One per warehouse file and process, because opening DuckDB costs ~20 ms; the first call
     builds the marts if this warehouse does not have them yet.

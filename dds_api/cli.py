@@ -444,8 +444,8 @@ def spool(apply_now: bool) -> None:
 @main.command(
     "export-novaos",
     help="Write DDS's agents, costs, revenue and system metrics into a NovaOS memory "
-    "database (SQLite), creating its tables if missing. Other rows are left untouched; "
-    "running it again replaces DDS's rows, so nothing is added twice.",
+    "database (SQLite), creating NovaOS' tables if missing. DDS's rows are made equal to "
+    "the marts; other rows are left untouched, and running it again changes nothing.",
 )
 @click.argument("novaos_db", type=click.Path(dir_okay=False))
 def export_novaos(novaos_db: str) -> None:
@@ -454,8 +454,15 @@ def export_novaos(novaos_db: str) -> None:
     except sqlite3.Error as exc:
         err_console.print(f"Could not write {novaos_db}: {exc}", markup=False)
         sys.exit(1)
-    counts = ", ".join(f"{count} {table}" for table, count in written.items())
-    click.echo(f"Exported to {novaos_db}: {counts}.")
+    counts = ", ".join(f"{summary['rows']} {table}" for table, summary in written.items())
+    changes = {
+        change: sum(summary[change] for summary in written.values())
+        for change in ("inserted", "updated", "deleted")
+    }
+    click.echo(
+        f"Exported to {novaos_db}: {counts} "
+        f"({', '.join(f'{n} {change}' for change, n in changes.items())})."
+    )
 
 
 @main.command(

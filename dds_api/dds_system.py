@@ -1,5 +1,6 @@
-"""The DDS system's databases as the facade shows them: import campaigns.db's figures, then
-report both databases' state (get_campaign_status' dds_details, sync_dds_databases).
+"""The DDS system's databases as the facade shows them: both databases' state and a
+campaign's campaigns.db row (get_campaign_status' dds_details, read only), and the import of
+campaigns.db's figures (sync_dds_databases, `dds sync-dds`).
 
 Without DDS_HOME nothing here touches a file or runs a query. The other system's SQLite
 files are read outside our transactions, so that waiting on their lock never holds the
@@ -8,6 +9,7 @@ warehouse.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from dds_api import shapes
@@ -25,8 +27,9 @@ PROBLEM_STATES = (dds_sqlite.LOCKED, dds_sqlite.MALFORMED, dds_sqlite.UNREADABLE
 
 
 def campaign_details(warehouse: Warehouse, settings: Settings, campaign_id: str) -> dict[str, Any]:
-    """Import the campaign's campaigns.db row, if any, and report both DDS databases."""
-    home = settings.dds_home
+    """Both DDS databases and the campaign's campaigns.db row, if any, with what importing it
+    would do. Reads only: importing is sync()'s (a status read must not write)."""
+    home = settings.dds_home_now()
     if home is None:
         not_read = {"path": None, "state": dds_sqlite.ABSENT, "message": NOT_CONFIGURED}
         return {
@@ -35,14 +38,22 @@ def campaign_details(warehouse: Warehouse, settings: Settings, campaign_id: str)
             "campaigns_db": {**not_read, "row": None, "import": None},
             "ops_db": {**not_read, "tables": {}},
         }
-    with warehouse.connect() as conn:
+    with warehouse.connect(reading=True) as conn:
         name = campaigns.campaign_name(conn, campaign_id)
     read = dds_sqlite.read_campaigns(home, settings.dds_db_timeout_seconds, name=name)
-    imported: dict[str, Any] | None = None
+    preview: dict[str, Any] | None = None
     if read.rows:
-        imported = shapes.row_import(_import(warehouse, read.rows)[0])
+        with warehouse.connect(reading=True) as conn:
+            (outcome,) = dds_sqlite.import_campaign_rows(conn, read.rows, write=False)
+        preview = shapes.row_import(outcome)
+        if outcome.campaign_id not in (None, campaign_id):
+            preview.update(
+                status="another_campaign",
+                message=f"{dds_sqlite.CAMPAIGNS_DB}'s row {name!r} belongs to campaign "
+                f"{outcome.campaign_id}, the newest of that name that is not stopped.",
+            )
     elif read.state == dds_sqlite.OK:
-        imported = {
+        preview = {
             "campaign_name": name,
             "status": "unmatched",
             "message": f"{dds_sqlite.CAMPAIGNS_DB} has no campaign named {name!r} "
@@ -54,15 +65,15 @@ def campaign_details(warehouse: Warehouse, settings: Settings, campaign_id: str)
         "campaigns_db": {
             **shapes.dds_database(read),
             "row": read.rows[0] if read.rows else None,
-            "import": imported,
+            "import": preview,
         },
-        "ops_db": _ops_db(settings),
+        "ops_db": _ops_db(home, settings),
     }
 
 
 def sync(warehouse: Warehouse, settings: Settings) -> dict[str, Any]:
     """Import every campaigns.db row; summarise what became of each, and both databases."""
-    home = settings.dds_home
+    home = settings.dds_home_now()
     if home is None:
         return {
             "status": "not_configured",
@@ -86,7 +97,7 @@ def sync(warehouse: Warehouse, settings: Settings) -> dict[str, Any]:
         **summary,
         "errors": [read.message] if read.state in PROBLEM_STATES else [],
         "campaigns_db": shapes.dds_database(read),
-        "ops_db": _ops_db(settings),
+        "ops_db": _ops_db(home, settings),
     }
 
 
@@ -111,7 +122,6 @@ def _import(warehouse: Warehouse, rows: tuple[dict[str, Any], ...]) -> list[dds_
         return dds_sqlite.import_campaign_rows(conn, rows)
 
 
-def _ops_db(settings: Settings) -> dict[str, Any]:
-    assert settings.dds_home is not None
-    ops = dds_sqlite.read_ops(settings.dds_home, settings.dds_db_timeout_seconds)
+def _ops_db(home: Path, settings: Settings) -> dict[str, Any]:
+    ops = dds_sqlite.read_ops(home, settings.dds_db_timeout_seconds)
     return {**shapes.dds_database(ops), "tables": ops.tables}

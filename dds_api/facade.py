@@ -133,8 +133,8 @@ class DDSIntegration:
 
     @property
     def dds_path(self) -> Path | None:
-        """The DDS system's folder ($DDS_HOME), or None when it is not configured."""
-        return self.settings.dds_home
+        """The DDS system's folder ($DDS_HOME, read now), or None when it is not configured."""
+        return self.settings.dds_home_now()
 
     @property
     def dds_available(self) -> bool:
@@ -418,7 +418,8 @@ class DDSIntegration:
     @returns_error_dict
     def get_campaign_status(self, campaign_id: str) -> dict[str, Any]:
         campaign_id = parse_campaign_id(campaign_id)
-        # import the campaign's campaigns.db row first, so that the figures below include it
+        # the DDS databases and the campaign's campaigns.db row, read only: a status read
+        # writes nothing (sync_dds_databases imports the row)
         dds_details = dds_system.campaign_details(self.warehouse, self.settings, campaign_id)
         with self.read() as conn:
             row = self._metrics_row(conn, campaign_id)

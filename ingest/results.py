@@ -165,12 +165,20 @@ def record_results_if_changed(
     """For a source that re-reports the same totals (a periodic import): append a snapshot
     only when a figure it gives differs from that source's latest snapshot, so that
     importing again writes nothing. Returns None when nothing changed."""
-    previous = latest_figures(conn, campaign_id, source=source)
-    if previous is not None and all(
-        previous[name] == value for name, value in result.figures.items()
-    ):
+    if not reports_change(conn, campaign_id, result, source=source):
         return None
     return record_results(conn, campaign_id, result, source=source)
+
+
+def reports_change(
+    conn: duckdb.DuckDBPyConnection, campaign_id: str, result: ResultInput, *, source: str
+) -> bool:
+    """True when a figure of ``result`` differs from ``source``'s latest snapshot (or it has
+    none): what record_results_if_changed would write. Reads only."""
+    previous = latest_figures(conn, campaign_id, source=source)
+    return previous is None or any(
+        previous[name] != value for name, value in result.figures.items()
+    )
 
 
 def latest_figures(

@@ -20,6 +20,10 @@ class Settings:
     #: The DDS prospecting system's folder (src/main.py, campaigns.db, ops.db). None: not
     #: connected; there is deliberately no default, since it lives wherever it was installed.
     dds_home: Path | None = None
+    #: Set by from_env: $DDS_HOME is read each time the DDS system is used (dds_home_now),
+    #: so that setting or changing it while NovaOS runs needs no restart (get_dds() keeps
+    #: one facade per process); ``dds_home`` is then not used.
+    dds_home_from_env: bool = False
     #: How long to wait for the DDS system's SQLite databases while DDS itself writes to
     #: them; short, because a status read should not stall behind another system's batch.
     dds_db_timeout_seconds: float = 0.5
@@ -27,11 +31,17 @@ class Settings:
     @classmethod
     def from_env(cls, warehouse_path: str | os.PathLike[str] | None = None) -> Settings:
         path = warehouse_path or os.environ.get("DDS_WAREHOUSE") or DEFAULT_WAREHOUSE
-        dds_home = os.environ.get("DDS_HOME", "").strip()
         return cls(
             warehouse_path=Path(path).expanduser().resolve(),
             idle_release_seconds=float(os.environ.get("DDS_IDLE_RELEASE_SECONDS", "2.0")),
             lock_timeout_seconds=float(os.environ.get("DDS_LOCK_TIMEOUT_SECONDS", "30.0")),
-            dds_home=Path(dds_home).expanduser().resolve() if dds_home else None,
+            dds_home_from_env=True,
             dds_db_timeout_seconds=float(os.environ.get("DDS_DB_TIMEOUT_SECONDS", "0.5")),
         )
+
+    def dds_home_now(self) -> Path | None:
+        """The DDS system's folder: $DDS_HOME as it is now (from_env), else ``dds_home``."""
+        if not self.dds_home_from_env:
+            return self.dds_home
+        home = os.environ.get("DDS_HOME", "").strip()
+        return Path(home).expanduser().resolve() if home else None

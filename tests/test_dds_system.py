@@ -161,18 +161,45 @@ def test_right_dds_home_is_available(connected: DDSIntegration, dds_home: Path) 
 def test_settings_read_dds_home_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, dds_home: Path
 ) -> None:
+    settings = Settings.from_env("x.duckdb")
     monkeypatch.setenv("DDS_HOME", str(dds_home))
-    assert Settings.from_env("x.duckdb").dds_home == dds_home.resolve()
+    assert settings.dds_home_now() == dds_home.resolve()  # read when used, not when made
     monkeypatch.setenv("DDS_HOME", "  ")
-    assert Settings.from_env("x.duckdb").dds_home is None
+    assert settings.dds_home_now() is None
     monkeypatch.delenv("DDS_HOME")
-    assert Settings.from_env("x.duckdb").dds_home is None
+    assert settings.dds_home_now() is None
+    assert Settings(Path("x.duckdb"), dds_home=dds_home).dds_home_now() == dds_home
+
+
+def test_dds_home_set_while_the_process_runs_is_used(
+    warehouse_path: Path, dds_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """get_dds() keeps one facade per process: DDS_HOME set (or changed) after it was made
+    connects the DDS system without a restart."""
+    monkeypatch.delenv("DDS_HOME", raising=False)
+    dds = DDSIntegration(Settings.from_env(warehouse_path))
+    try:
+        campaign_id = deploy(dds)
+        assert dds.dds_path is None and dds.sync_dds_databases()["status"] == "not_configured"
+        write_campaigns_db(dds_home, dds_row())
+        monkeypatch.setenv("DDS_HOME", str(dds_home))
+        assert dds.dds_path == dds_home and dds.dds_available is True
+        details = dds.get_campaign_status(campaign_id)["dds_details"]
+        assert details["dds_home"] == str(dds_home)
+        assert details["campaigns_db"]["import"]["status"] == "pending"
+        assert dds.sync_dds_databases()["imported"][0]["campaign_id"] == campaign_id
+        (dds_home / "src/main.py").unlink()  # a broken DDS_HOME refuses deploys at once
+        assert dds.deploy_campaign(SPEC_CONFIG)["status"] == "error"
+        monkeypatch.delenv("DDS_HOME")
+        assert dds.deploy_campaign(SPEC_CONFIG)["status"] == "deployed"
+    finally:
+        dds.close()
 
 
 # ---------------------------------------------------------------------- campaigns.db
 
 
-def test_campaign_row_is_imported_on_status_with_exact_figures(
+def test_status_shows_the_row_and_writes_nothing_sync_imports_it(
     connected: DDSIntegration, dds_home: Path
 ) -> None:
     campaign_id = deploy(connected)
@@ -181,12 +208,22 @@ def test_campaign_row_is_imported_on_status_with_exact_figures(
     path = write_campaigns_db(dds_home, dds_row())
     before = digest(path)
 
+    warehouse_before = raw_state(connected)
     status = connected.get_campaign_status(campaign_id)
+    assert raw_state(connected) == warehouse_before  # a read writes no snapshot
     campaigns_db = status["dds_details"]["campaigns_db"]
     assert campaigns_db["state"] == "ok"
     assert campaigns_db["row"] == dds_row()
-    assert campaigns_db["import"]["status"] == "imported"
+    assert campaigns_db["import"]["status"] == "pending"
+    assert "sync_dds_databases()" in campaigns_db["import"]["message"]
+    assert status["metrics"]["leads_generated"] == 40  # not imported yet
+    assert status["dds_details"]["result_snapshots"] == 1
+
+    synced = connected.sync_dds_databases()
+    assert [row["campaign_id"] for row in synced["imported"]] == [campaign_id]
     assert imported_snapshots(connected) == [(campaign_id, 50, 20, 60, 18, 12, 3, 500, "outreach")]
+    status = connected.get_campaign_status(campaign_id)
+    assert status["dds_details"]["campaigns_db"]["import"]["status"] == "unchanged"
     metrics = status["metrics"]
     assert (metrics["leads_generated"], metrics["leads_qualified"]) == (50, 20)
     assert (metrics["emails_sent"], metrics["emails_opened"]) == (60, 18)
@@ -197,6 +234,38 @@ def test_campaign_row_is_imported_on_status_with_exact_figures(
     outreach = connected.generate_campaign_report(campaign_id, "outreach")
     assert (outreach["emails_clicked"], outreach["click_rate"]) == (12, 20.0)
     assert digest(path) == before  # read-only: the DDS system's file is untouched
+
+
+def test_status_reports_an_invalid_row_without_writing(
+    connected: DDSIntegration, dds_home: Path
+) -> None:
+    campaign_id = deploy(connected)
+    write_campaigns_db(dds_home, dds_row(emails_replied=-1))
+    before = raw_state(connected)
+    preview = connected.get_campaign_status(campaign_id)["dds_details"]["campaigns_db"]["import"]
+    assert preview["status"] == "invalid" and "must not be negative" in preview["message"]
+    assert raw_state(connected) == before
+
+
+def test_import_never_moves_our_stage_back(connected: DDSIntegration, dds_home: Path) -> None:
+    """campaigns.db has no stage: the campaign keeps ours, however far it has gone."""
+    closed, fresh = deploy(connected, "Closed"), deploy(connected, "Fresh")
+    log_snapshot(connected, closed, leads_found=40, emails_sent=50)
+    connected.log_dds_results(closed, {"stage": "closed", "revenue": 5000})
+    path = write_campaigns_db(dds_home, dds_row("Closed"), dds_row("Fresh", emails_sent=0,
+                              emails_opened=0, emails_clicked=0, emails_replied=0))  # fmt: skip
+    assert len(connected.sync_dds_databases()["imported"]) == 2
+    assert connected.calculate_lead_metrics(closed)["latest_stage"] == "closed"
+    # without a stage of ours, DDS's figures say where the campaign is
+    assert connected.calculate_lead_metrics(fresh)["latest_stage"] == "prospecting"
+    update_campaigns_db(path, "Fresh", emails_sent=10)
+    update_campaigns_db(path, "Closed", emails_replied=4)
+    assert len(connected.sync_dds_databases()["imported"]) == 2
+    assert connected.calculate_lead_metrics(fresh)["latest_stage"] == "outreach"
+    assert connected.calculate_lead_metrics(closed)["latest_stage"] == "closed"
+    assert [row[-1] for row in imported_snapshots(connected)] == [
+        "closed", "prospecting", "closed", "outreach"
+    ]  # fmt: skip
 
 
 def test_import_is_idempotent_and_follows_changes(
@@ -239,10 +308,34 @@ def test_names_match_exactly_even_in_a_nocase_table(
     assert imported_snapshots(connected) == []
 
 
-def test_a_name_shared_by_two_campaigns_is_ambiguous(
+def test_a_reused_name_resolves_to_the_newest_campaign_not_stopped(
+    connected: DDSIntegration, dds_home: Path
+) -> None:
+    first = deploy(connected)
+    assert connected.stop_campaign(first)["status"] == "stopped"
+    second = deploy(connected)  # the name reused after the first campaign stopped
+    write_campaigns_db(dds_home, dds_row())
+    details = connected.get_campaign_status(first)["dds_details"]["campaigns_db"]
+    assert details["import"]["status"] == "another_campaign"
+    assert details["import"]["campaign_id"] == second
+    assert connected.get_campaign_status(second)["dds_details"]["campaigns_db"]["import"][
+        "status"
+    ] == "pending"  # fmt: skip
+    synced = connected.sync_dds_databases()
+    assert [row["campaign_id"] for row in synced["imported"]] == [second]
+    assert [row[0] for row in imported_snapshots(connected)] == [second]
+
+    third = deploy(connected)  # two not stopped: the newest deployment is DDS's row
+    update_campaigns_db(dds_home / "campaigns.db", NAME, emails_sent=70)
+    assert [row["campaign_id"] for row in connected.sync_dds_databases()["imported"]] == [third]
+
+
+def test_a_name_shared_by_stopped_campaigns_only_is_ambiguous(
     connected: DDSIntegration, dds_home: Path
 ) -> None:
     first, second = deploy(connected), deploy(connected)
+    for campaign_id in (first, second):
+        assert connected.stop_campaign(campaign_id)["status"] == "stopped"
     write_campaigns_db(dds_home, dds_row())
     before = raw_state(connected)
     synced = connected.sync_dds_databases()
@@ -253,6 +346,15 @@ def test_a_name_shared_by_two_campaigns_is_ambiguous(
     details = connected.get_campaign_status(first)["dds_details"]["campaigns_db"]
     assert details["import"]["status"] == "ambiguous"
     assert raw_state(connected) == before
+
+
+def test_a_stopped_campaign_alone_with_its_name_still_receives_its_figures(
+    connected: DDSIntegration, dds_home: Path
+) -> None:
+    campaign_id = deploy(connected)
+    connected.stop_campaign(campaign_id)
+    write_campaigns_db(dds_home, dds_row())
+    assert connected.sync_dds_databases()["imported"][0]["campaign_id"] == campaign_id
 
 
 def test_invalid_rows_are_reported_not_imported(connected: DDSIntegration, dds_home: Path) -> None:

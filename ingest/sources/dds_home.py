@@ -21,8 +21,8 @@ ENTRY_POINTS = (
 SETUP_INSTRUCTIONS = (
     "1. Find the folder where the DDS prospecting system is installed: it holds "
     f"{', '.join(ENTRY_POINTS)} (and campaigns.db and ops.db once it has run).\n"
-    "2. Point DDS_HOME at it, e.g. `export DDS_HOME=/path/to/prospecting_agent`, and "
-    "restart the process (get_dds() reads DDS_HOME when it is first called).\n"
+    "2. Point DDS_HOME at it, e.g. `export DDS_HOME=/path/to/prospecting_agent` (or "
+    "os.environ['DDS_HOME'] = ... in the running process: it is read each time it is used).\n"
     "3. Or unset DDS_HOME to deploy and track campaigns without the DDS system."
 )
 

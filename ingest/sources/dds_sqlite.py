@@ -6,8 +6,9 @@ missing, locked, or not what we expect is a state we report, never an exception:
 read must not fail because a neighbouring system is busy or half-installed.
 
 campaigns.db's ``campaigns`` table holds one row of cumulative totals per DDS campaign; each
-row becomes a result snapshot of *our* campaign with exactly the same name, tagged with
-source ``dds_campaigns_db``, through the same validation and writer as log_dds_results.
+row becomes a result snapshot of *our* campaign with exactly the same name (the newest that
+is not stopped), tagged with source ``dds_campaigns_db``, through the same validation and
+writer as log_dds_results.
 ops.db ("operations tracking") has no documented schema, so we only report its tables and
 row counts.
 """
@@ -77,7 +78,7 @@ class RowImport:
     """What became of one campaigns.db row."""
 
     campaign_name: object  # as DDS stored it (not necessarily a string)
-    status: str  # imported, unchanged, unmatched, ambiguous or invalid
+    status: str  # imported (pending when not written), unchanged, unmatched, ambiguous, invalid
     campaign_id: str | None = None
     campaign_ids: tuple[str, ...] = ()  # ambiguous: every campaign of ours with the name
     snapshot_id: str | None = None
@@ -157,16 +158,21 @@ def _read(
 
 
 def import_campaign_rows(
-    conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]
+    conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]], *, write: bool = True
 ) -> list[RowImport]:
-    """Record each row as a snapshot of our campaign with exactly its name, unless unchanged.
+    """Record each row as a snapshot of the campaign its name resolves to, unless unchanged.
 
-    A name shared by several of our campaigns is ambiguous and imports nothing (guessing
-    would credit one campaign with another's results). An invalid row is reported, not
-    raised. Run it inside a transaction: a warehouse error then leaves nothing half-imported.
+    A name resolves to the newest campaign of ours deployed under exactly that name that is
+    not stopped (DDS keeps one row per name, so a name reused after a campaign stopped
+    belongs to the new campaign); when every such campaign is stopped, to the only one, and
+    a name shared by several stopped campaigns is ambiguous and imports nothing. An invalid
+    row is reported, not raised. With ``write`` False nothing is written and a row that
+    would be imported is reported as ``pending`` (its consistency with the campaign's other
+    snapshots is checked when it is imported). Run a write inside a transaction: a
+    warehouse error then leaves nothing half-imported.
     """
     names = Counter(row["campaign_name"] for row in rows if isinstance(row["campaign_name"], str))
-    ids_by_name = _campaign_ids_by_name(conn, names)
+    candidates_by_name = _campaigns_by_name(conn, names)
     outcomes = []
     for row in rows:
         name = row["campaign_name"]
@@ -184,73 +190,130 @@ def import_campaign_rows(
                 )
             )
             continue
-        ids = ids_by_name.get(name, ())
-        if not ids:
+        candidates = candidates_by_name.get(name, [])
+        if not candidates:
             outcomes.append(RowImport(name, "unmatched"))
             continue
-        if len(ids) > 1:
+        campaign_id = _resolve(candidates)
+        if campaign_id is None:
+            ids = tuple(sorted(candidate for candidate, _ in candidates))
             outcomes.append(
                 RowImport(
                     name,
                     "ambiguous",
                     campaign_ids=ids,
-                    message=f"{len(ids)} of our campaigns are named {name!r}, so its "
-                    "figures are imported into none of them; deploy campaigns under "
-                    "distinct names to import them.",
+                    message=f"{len(ids)} of our campaigns are named {name!r} and all are "
+                    "stopped, so its figures are imported into none of them; a campaign "
+                    "deployed under that name that is not stopped receives them.",
                 )
             )
             continue
-        try:
-            snapshot = results.record_results_if_changed(
-                conn, ids[0], _as_result(row), source=SOURCE
-            )
-        except ValidationError as exc:
-            outcomes.append(
-                RowImport(
-                    name,
-                    "invalid",
-                    campaign_id=ids[0],
-                    message=f"{CAMPAIGNS_DB} row {name!r}: {exc.message}",
-                )
-            )
-            continue
-        if snapshot is None:
-            outcomes.append(RowImport(name, "unchanged", campaign_id=ids[0]))
-        else:
-            outcomes.append(
-                RowImport(name, "imported", campaign_id=ids[0], snapshot_id=snapshot.snapshot_id)
-            )
+        outcomes.append(_import_row(conn, campaign_id, row, write=write))
     return outcomes
 
 
-def _as_result(row: dict[str, Any]) -> results.ResultInput:
+def _import_row(
+    conn: duckdb.DuckDBPyConnection, campaign_id: str, row: dict[str, Any], *, write: bool
+) -> RowImport:
+    name = row["campaign_name"]
+    try:
+        result = _as_result(conn, campaign_id, row)
+        if not results.reports_change(conn, campaign_id, result, source=SOURCE):
+            return RowImport(name, "unchanged", campaign_id=campaign_id)
+        if not write:
+            return RowImport(
+                name,
+                "pending",
+                campaign_id=campaign_id,
+                message=f"{CAMPAIGNS_DB}'s figures differ from the last import; "
+                "sync_dds_databases() (`dds sync-dds`) imports them.",
+            )
+        snapshot = results.record_results(conn, campaign_id, result, source=SOURCE)
+    except ValidationError as exc:
+        return RowImport(
+            name,
+            "invalid",
+            campaign_id=campaign_id,
+            message=f"{CAMPAIGNS_DB} row {name!r}: {exc.message}",
+        )
+    return RowImport(name, "imported", campaign_id=campaign_id, snapshot_id=snapshot.snapshot_id)
+
+
+def _as_result(
+    conn: duckdb.DuckDBPyConnection, campaign_id: str, row: dict[str, Any]
+) -> results.ResultInput:
     """A campaigns.db row as a result input, validated like any snapshot. A NULL figure is
-    one DDS has not reported: it carries forward, as an omitted figure does."""
+    one DDS has not reported: it carries forward, as an omitted figure does.
+
+    DDS records no stage, so the campaign keeps ours (the latest of its snapshots not
+    imported from campaigns.db): an import never moves it back. A campaign without one
+    of ours is in outreach once emails were sent, prospecting before."""
     figures = {ours: row[theirs] for theirs, ours in FIGURES.items() if row[theirs] is not None}
     result = results.parse_results({"stage": "prospecting", **figures})
-    # DDS records no stage; once emails have gone out the campaign is in outreach
+    ours = conn.execute(
+        """
+        select stage from raw.result_snapshots
+        where campaign_id = ? and source <> ?
+        order by occurred_at desc, seq desc
+        limit 1
+        """,
+        [campaign_id, SOURCE],
+    ).fetchone()
+    if ours is not None:
+        return replace(result, stage=ours[0])
     if result.figures.get("emails_sent", 0) > 0:
-        result = replace(result, stage="outreach")
+        return replace(result, stage="outreach")
     return result
 
 
-def _campaign_ids_by_name(
+def _campaigns_by_name(
     conn: duckdb.DuckDBPyConnection, names: Iterable[str]
-) -> dict[str, tuple[str, ...]]:
-    """Our campaigns with each of these names, compared exactly (case and spaces count)."""
+) -> dict[str, list[tuple[str, bool]]]:
+    """Our campaigns deployed under each of these names, compared exactly (case and spaces
+    count), newest deployment first: (campaign id, whether it is stopped)."""
     wanted = sorted(names)
     if not wanted:
         return {}
     rows = conn.execute(
         """
-        select campaign_name, list(campaign_id order by campaign_id)
-        from raw.campaign_events
-        where event_type = 'deployed' and list_contains(?::varchar[], campaign_name)
-        group by campaign_name
+        with deployed as (
+            select campaign_id, campaign_name, occurred_at
+            from raw.campaign_events
+            where event_type = 'deployed' and list_contains(?::varchar[], campaign_name)
+        ),
+
+        lifecycle as (
+            select
+                campaign_id,
+                event_type,
+                row_number() over (
+                    partition by campaign_id order by occurred_at desc, seq desc
+                ) as recency
+            from raw.campaign_events
+            where campaign_id in (select campaign_id from deployed)
+        )
+
+        select deployed.campaign_name, deployed.campaign_id, lifecycle.event_type = 'stopped'
+        from deployed
+        inner join lifecycle on deployed.campaign_id = lifecycle.campaign_id
+        where lifecycle.recency = 1
+        order by deployed.campaign_name, deployed.occurred_at desc, deployed.campaign_id desc
         """,
         [wanted],
     ).fetchall()
-    return {name: tuple(ids) for name, ids in rows}
+    by_name: dict[str, list[tuple[str, bool]]] = {}
+    for name, campaign_id, stopped in rows:
+        by_name.setdefault(name, []).append((campaign_id, stopped))
+    return by_name
+
+
+def _resolve(candidates: list[tuple[str, bool]]) -> str | None:
+    """The campaign a name means (candidates newest first): the newest not stopped, else
+    the only one; None when several campaigns share it and all are stopped."""
+    live = [campaign_id for campaign_id, stopped in candidates if not stopped]
+    if live:
+        return live[0]
+    return candidates[0][0] if len(candidates) == 1 else None
 
 
 def _connect_read_only(path: Path, timeout: float) -> sqlite3.Connection:

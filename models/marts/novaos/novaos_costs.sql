@@ -23,7 +23,9 @@ final as (
         cost_events.campaign_id as agent_id,
         campaigns.campaign_name as agent_name,
         'sales' as department,
-        cost_events.model,
+        -- NovaOS' costs.model is NOT NULL; a provider without a model (Outscraper, Hunter.io,
+        -- SendGrid) records the provider as its model, as NovaOS' own DDS integration did
+        coalesce(cost_events.model, cost_events.provider) as model,
         cost_events.operation,
         cost_events.input_tokens,
         cost_events.output_tokens,
