@@ -6,7 +6,9 @@ MetricFlow joins these comparisons in tests/test_readme_analysts.py (it needs `.
 from __future__ import annotations
 
 import json
+import shutil
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +22,8 @@ from dds_api.cli import main
 from dds_api.facade import DDSIntegration
 from dds_api.synthetic import generate
 from ingest.validation import utc_now
+
+from .conftest import make_dds
 
 # spend to date and revenue as of each week's end (Monday weeks, the last one ending on the
 # as-of date), written from the raw tables alone: costs up to the week's end, and each
@@ -85,18 +89,24 @@ order by week_start
 """
 
 
-@pytest.fixture
-def portfolio(dds: DDSIntegration) -> DDSIntegration:
+@pytest.fixture(scope="module")
+def portfolio(
+    template_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DDSIntegration]:
     """40 synthetic campaigns over the last 60 days: active, paused and stopped ones, some
-    quiet for weeks."""
+    quiet for weeks. Shared by this module's tests, which only read."""
+    path = tmp_path_factory.mktemp("portfolio") / "dds.duckdb"
+    shutil.copy(template_warehouse, path)
+    dds = make_dds(path)
     generate(dds, campaigns=40, cost_events=3000, seed=17, now=utc_now() - timedelta(minutes=1))
-    return dds
+    yield dds
+    dds.close()
 
 
-@pytest.fixture
-def analyses(portfolio: DDSIntegration, tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def analyses(portfolio: DDSIntegration, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The analyses as `dbt compile` writes them, by name."""
-    target = tmp_path / "target"
+    target = tmp_path_factory.mktemp("compiled") / "target"
     project.build(portfolio.warehouse, ("compile", "--target-path", str(target)))
     folder = target / "compiled" / "dds_analytics" / "analyses"
     return {path.stem: path.read_text() for path in folder.glob("*.sql")}
