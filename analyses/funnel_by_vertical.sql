@@ -37,7 +37,7 @@ final as (
         {{ safe_divide('100.0 * emails_opened', 'emails_sent') }} as open_rate,
         {{ safe_divide('100.0 * emails_replied', 'emails_opened') }} as replies_per_100_opened,
         {{ safe_divide('revenue_usd', 'emails_replied') }} as revenue_per_reply_usd,
-        {{ safe_divide('100.0 * (revenue_usd - total_cost_usd)', 'total_cost_usd') }} as roi
+        {{ dds_roi('revenue_usd', 'total_cost_usd') }} as roi
 
     from per_vertical
 

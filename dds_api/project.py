@@ -134,4 +134,6 @@ def ensure_built(warehouse: Warehouse) -> None:
         has_plan = refresh.load_plan(conn) is not None
     if built and built[0] == digest and has_plan:
         return
-    build(warehouse, BOOTSTRAP_ARGS)
+    # Another version of the project built these tables: rebuild them from raw, since a
+    # running total cannot tell that its own SQL changed.
+    build(warehouse, (*BOOTSTRAP_ARGS, "--full-refresh") if built else BOOTSTRAP_ARGS)

@@ -40,7 +40,8 @@ def test_a_v1_warehouse_upgrades_in_place_with_the_same_figures(tmp_path: Path) 
     for before, after in zip(expected, got, strict=True):
         roi_before, roi_after = Decimal(before.pop("roi")), Decimal(after.pop("roi"))
         assert after == before
-        assert abs(roi_after - roi_before) < Decimal("1e-9")  # a ratio: rounding may differ
+        # the marts now round ROI to 6 places (macro dds_roi); v1 kept the double
+        assert abs(roi_after - roi_before) <= Decimal("5e-7")
     assert logged["status"] == "logged"
     assert total == float(Decimal(expected[0]["total_cost_usd"]) + 1)
 

@@ -70,3 +70,20 @@
     {%- endif -%}
     {{ return(this.include(database=false)) }}
 {%- endmacro %}
+
+
+{#- What the campaign-scoped tables were computed with: vars given on the command line and
+    every model's and seed's checksum. A refresh under another fingerprint (a `dbt build
+    --vars ...` by hand, an edited seed, the facade's refresh after either) recomputes every
+    campaign, so an override applies everywhere and is undone everywhere. -#}
+{% macro dds_refresh_fingerprint() -%}
+    {%- set parts = [tojson(invocation_args_dict.get('vars') or {})] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
+            {%- if node.resource_type in ('seed', 'model') -%}
+                {%- do parts.append(node.unique_id ~ ':' ~ node.checksum.checksum) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(local_md5(parts | join('|'))) }}
+{%- endmacro %}

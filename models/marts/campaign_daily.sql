@@ -1,6 +1,13 @@
--- One row per campaign per UTC day, from its deployment to the day of its last event of any
--- kind: that day's spend, spend to date, and the results of the latest cumulative snapshot
--- as of the end of the day (carried forward over days without one, 0 before the first).
+-- One row per campaign per UTC day, from its deployment to the as-of date (dds_as_of_date,
+-- else the current UTC date): that day's spend, spend to date, and the results of the
+-- latest cumulative snapshot as of the end of the day (carried forward over days without
+-- one, 0 before the first). Every campaign runs to the as-of date, a stopped one too (with
+-- its final figures), so that "as of the end of the period" is true for every period: a
+-- campaign quiet in a week still counts in it, and the latest period's figures are the
+-- totals. An event after the as-of date (when it is pinned) extends the series: no event
+-- is ever left out.
+
+{%- set as_of_date = dds_as_of_date() %}
 
 with
 
@@ -86,7 +93,8 @@ event_bounds as (
 
 ),
 
--- from the deployed date (or a back-dated event before it) to the last event of any kind
+-- from the deployed date (or a back-dated event before it) to the as-of date, or to a
+-- later event of any kind
 campaign_bounds as (
 
     select
@@ -96,6 +104,7 @@ campaign_bounds as (
             coalesce(event_bounds.first_event_on, cast(campaigns.deployed_at as date))
         ) as first_day,
         greatest(
+            {{ as_of_date }},
             cast(campaigns.last_lifecycle_event_at as date),
             coalesce(event_bounds.last_event_on, cast(campaigns.last_lifecycle_event_at as date))
         ) as last_day
@@ -182,8 +191,7 @@ final as (
         emails_opened,
         emails_replied,
         revenue_usd,
-        {{ safe_divide('100.0 * (revenue_usd - cumulative_spend_usd)', 'cumulative_spend_usd') }}
-            as roi_to_date
+        {{ dds_roi('revenue_usd', 'cumulative_spend_usd') }} as roi_to_date
 
     from carried_forward
 

@@ -117,7 +117,7 @@ final as (
         round({{ safe_divide('total_cost_usd', 'leads_found') }}, 6) as cost_per_lead,
         round({{ safe_divide('total_cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,
         revenue_usd - total_cost_usd as profit_usd,
-        {{ safe_divide('100.0 * (revenue_usd - total_cost_usd)', 'total_cost_usd') }} as roi,
+        {{ dds_roi('revenue_usd', 'total_cost_usd') }} as roi,
         {{ safe_divide('100.0 * total_cost_usd', 'budget_usd') }} as budget_used_pct,
         budget_usd - total_cost_usd as budget_remaining_usd
 

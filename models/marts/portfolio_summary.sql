@@ -35,8 +35,7 @@ final as (
     select
         *,
         total_revenue_usd - total_cost_usd as profit_usd,
-        {{ safe_divide('100.0 * (total_revenue_usd - total_cost_usd)', 'total_cost_usd') }}
-            as total_roi,
+        {{ dds_roi('total_revenue_usd', 'total_cost_usd') }} as total_roi,
         round({{ safe_divide('total_cost_usd', 'total_leads_found') }}, 6) as cost_per_lead,
         {{ safe_divide('100.0 * total_leads_qualified', 'total_leads_found') }}
             as qualification_rate

@@ -1,8 +1,9 @@
 -- One row per campaign whose campaign-scoped tables a refresh recomputes: those with raw
 -- events written since the last refresh (int_refresh_state), every campaign when the UTC
 -- day changed since then (pacing and run-out dates move with "today"), and those whose
--- cooldown after a resume ended since then. Without a previous refresh (a first or full
--- build) every campaign is in scope. See macros/refresh/dds_refresh.sql.
+-- cooldown after a resume ended since then; every campaign when the vars, seeds or models
+-- differ from the last refresh's (dds_refresh_fingerprint), and without a previous refresh
+-- (a first or full build). See macros/refresh/dds_refresh.sql.
 
 {{ config(materialized="table") }}
 
@@ -39,13 +40,14 @@ sendgrid_events as (
 previous_refresh as (
 
     {%- if has_state %}
-    select through_seq, refreshed_at, refreshed_on
+    select through_seq, refreshed_at, refreshed_on, fingerprint
     from {{ this.schema }}.int_refresh_state
     {%- else %}
     select
         cast(-1 as bigint) as through_seq,
         cast(null as timestamp) as refreshed_at,
-        cast(null as date) as refreshed_on
+        cast(null as date) as refreshed_on,
+        cast(null as {{ dbt.type_string() }}) as fingerprint
     {%- endif %}
 
 ),
@@ -72,15 +74,18 @@ written_since as (
 
 ),
 
--- "today" moved (or there was no refresh yet): pacing, run-out dates and credit pools of
--- every campaign are as of a new day
-new_day as (
+-- "today" moved (pacing, run-out dates and credit pools of every campaign are as of a new
+-- day), the campaigns were computed with other vars, seeds or models, or there was no
+-- refresh yet: every campaign
+every_campaign as (
 
     select campaign_id from campaign_events
     where
         event_type = 'deployed'
         and coalesce(
-            (select max(refreshed_on) from previous_refresh) < {{ dds_as_of_date() }},
+            (select max(refreshed_on) from previous_refresh) < {{ dds_as_of_date() }}
+            or (select max(fingerprint) from previous_refresh)
+            <> '{{ dds_refresh_fingerprint() }}',
             true
         )
 
@@ -106,7 +111,7 @@ final as (
     from (
         select campaign_id from written_since
         union all
-        select campaign_id from new_day
+        select campaign_id from every_campaign
         union all
         select campaign_id from cooldown_ended
     ) as scoped

@@ -9,4 +9,5 @@
 select
     cast({{ dds_raw_high_water_seq() }} as bigint) as through_seq,
     {{ dds_as_of_timestamp() }} as refreshed_at,
-    {{ dds_as_of_date() }} as refreshed_on
+    {{ dds_as_of_date() }} as refreshed_on,
+    '{{ dds_refresh_fingerprint() }}' as fingerprint

@@ -49,10 +49,7 @@ final as (
         coalesce(cost_totals.cost, 0) as cost,
         coalesce(revenue_totals.revenue, 0) as revenue,
         coalesce(revenue_totals.revenue, 0) - coalesce(cost_totals.cost, 0) as profit,
-        {{ safe_divide(
-            '100.0 * (coalesce(revenue_totals.revenue, 0) - coalesce(cost_totals.cost, 0))',
-            'cost_totals.cost'
-        ) }} as roi
+        {{ dds_roi('coalesce(revenue_totals.revenue, 0)', 'cost_totals.cost') }} as roi
 
     from departments
     left join cost_totals on departments.department = cost_totals.department
