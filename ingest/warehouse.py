@@ -23,6 +23,7 @@ process lets go of the file after idling, it refreshes the analysts' snapshot if
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -145,7 +146,10 @@ class Warehouse:
                     if self.spool.has_pending():
                         spool_module.drain(self._conn, self.spool)
                     if refresh_snapshot and self._snapshot_due():
-                        self._copy_to_snapshot(self._conn)
+                        # a convenience for analysts: a full disk must not fail NovaOS's
+                        # call (the copy's age shows it was not refreshed)
+                        with contextlib.suppress(OSError):
+                            self._copy_to_snapshot(self._conn)
                 finally:
                     self._conn.close()
                 self._conn = None
@@ -187,8 +191,12 @@ class Warehouse:
         conn.execute("checkpoint")
         target = self.snapshot_path
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        shutil.copyfile(self.path, partial)
-        os.chmod(partial, 0o444)  # a read-only copy: nothing written there is kept
+        try:
+            shutil.copyfile(self.path, partial)
+            os.chmod(partial, 0o444)  # a read-only copy: nothing written there is kept
+        except OSError:
+            partial.unlink(missing_ok=True)
+            raise
         # a WAL left by a session that opened the old copy read-write would be replayed
         # into the new one
         Path(f"{target}.wal").unlink(missing_ok=True)
@@ -207,8 +215,11 @@ class Warehouse:
         if not self._gate.acquire(self.settings.lock_timeout_seconds, pause_first=pause_first):
             raise WarehouseBusyError(self._busy_message(holder=self._gate.holder()))
 
-    def _busy_message(self, **who: object) -> str:
-        return busy_message(self.path, self.settings.lock_timeout_seconds, **who)  # type: ignore[arg-type]
+    def _busy_message(
+        self, *, holder: str | None = None, error: BaseException | None = None
+    ) -> str:
+        timeout = self.settings.lock_timeout_seconds
+        return busy_message(self.path, timeout, holder=holder, error=error)
 
     def _open(self, *, spoolable: bool = False) -> duckdb.DuckDBPyConnection:
         self.settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
