@@ -12,8 +12,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
+from click.testing import CliRunner
 
-from dds_api.project import project_dir, run_dbt
+from dds_api.cli import main as cli_main
+from dds_api.project import project_digest, project_dir, run_dbt
+from ingest.gate import snapshot_path
 from ingest.settings import Settings
 from ingest.warehouse import Warehouse
 
@@ -193,6 +197,28 @@ def test_analysts_read_a_snapshot_that_never_blocks_novaos(warehouse_path: Path)
     dds.close()
     assert fresh.returncode == 0, fresh.stderr
     assert Decimal(fresh.stdout.strip()) == Decimal("3.5")
+
+
+def test_the_snapshot_follows_builds_and_dds_snapshot(
+    template_warehouse: Path, warehouse_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the session's template was built by the facade: its snapshot was taken after the
+    # build finished (it records which project the build made)
+    conn = duckdb.connect(str(snapshot_path(template_warehouse)), read_only=True)
+    built = conn.execute("select project_digest from main.dds_build_info").fetchone()[0]
+    conn.close()
+    assert built == project_digest()
+
+    dds = make_dds(warehouse_path, idle_release_seconds=60)  # never idle during the test
+    dds.deploy_campaign(SPEC_CONFIG)
+    dds.warehouse.close(refresh_snapshot=False)
+    monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
+    result = CliRunner().invoke(cli_main, ["snapshot"])
+    assert result.exit_code == 0, result.output
+    conn = duckdb.connect(str(snapshot_path(warehouse_path)), read_only=True)
+    campaigns = conn.execute("select count(*) from marts.dim_campaigns").fetchone()[0]
+    conn.close()
+    assert campaigns == 1
 
 
 def test_dbt_by_hand_waits_for_an_analysts_session(warehouse_path: Path) -> None:
