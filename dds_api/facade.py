@@ -66,8 +66,14 @@ def _error(message: str, **context: Any) -> dict[str, Any]:
 # Methods that spool their write when the warehouse is busy: they need no marts, so they
 # do not wait for a build that the constructor could not do (a busy warehouse).
 _SPOOLING_METHODS = frozenset(
-    {"start_campaign", "pause_campaign", "stop_campaign", "log_dds_costs", "log_dds_results"}
-    | {"log_anthropic_usage"}
+    (
+        "start_campaign",
+        "pause_campaign",
+        "stop_campaign",
+        "log_dds_costs",
+        "log_dds_results",
+        "log_anthropic_usage",
+    )
 )
 
 
@@ -85,7 +91,7 @@ def returns_error_dict(method: F) -> F:
         except WarehouseBusyError as exc:
             return _error(str(exc))
         except DbtError as exc:
-            return _error(f"The marts could not be built, so nothing was read: {exc}")
+            return _error(f"The marts could not be built; nothing was changed. {exc}")
         except duckdb.Error as exc:
             return _error(
                 f"The warehouse could not complete {method.__name__}: {exc}. Nothing was "
