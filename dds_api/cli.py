@@ -38,19 +38,31 @@ console = Console(width=140, highlight=False, soft_wrap=True)
 err_console = Console(width=140, highlight=False, stderr=True)
 
 
+class _Commands(click.Group):
+    """Every command: a warehouse held past the lock timeout is a message, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WarehouseBusyError as exc:  # says who holds the file and what to do
+            err_console.print(f"Error: {exc}", markup=False)
+            sys.exit(1)
+
+
 @click.group(
+    cls=_Commands,
     help="DDS campaign analytics on DuckDB + dbt. The warehouse is $DDS_WAREHOUSE "
-    "(default ./dds.duckdb)."
+    "(default ./dds.duckdb).",
 )
 def main() -> None:
     pass
 
 
 def _dds() -> DDSIntegration:
-    """The facade, or exit 1 with the reason when the warehouse cannot be opened or built."""
+    """The facade, or exit 1 with the reason when the warehouse cannot be built."""
     try:
         return get_dds()
-    except (DbtError, WarehouseBusyError) as exc:
+    except DbtError as exc:
         err_console.print(f"Error: {exc}", markup=False)
         sys.exit(1)
 
@@ -124,6 +136,15 @@ def _dbt_build(dds: DDSIntegration) -> None:
         sys.exit(1)
     summary = [line for line in output.splitlines() if "Done. PASS=" in line]
     click.echo(summary[-1].split("  ", 1)[-1].strip() if summary else "dbt build finished.")
+
+
+@main.command(
+    help="Refresh the analysts' read-only snapshot of the warehouse now (<name>.snapshot.duckdb "
+    "beside it); NovaOS also refreshes it after every build and when idle."
+)
+def snapshot() -> None:
+    path = _dds().warehouse.refresh_snapshot()
+    click.echo(f"Snapshot refreshed: {path}")
 
 
 # ---------------------------------------------------------------------------- campaigns

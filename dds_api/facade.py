@@ -8,6 +8,7 @@ No method raises on bad input: it returns {'status': 'error', 'message': ...}.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
@@ -21,7 +22,7 @@ import duckdb
 
 from dds_api import dds_system, refresh, shapes
 from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc_iso
-from dds_api.project import ensure_built
+from dds_api.project import DbtError, ensure_built
 from ingest import bulk, campaigns, costs, results, spool
 from ingest.errors import ValidationError
 from ingest.settings import Settings
@@ -69,17 +70,35 @@ def _error(message: str, **context: Any) -> dict[str, Any]:
     return {"status": "error", "message": message, **context}
 
 
+# Methods that spool their write when the warehouse is busy: they need no marts, so they
+# do not wait for a build that the constructor could not do (a busy warehouse).
+_SPOOLING_METHODS = frozenset(
+    (
+        "start_campaign",
+        "pause_campaign",
+        "stop_campaign",
+        "log_dds_costs",
+        "log_dds_results",
+        "log_anthropic_usage",
+    )
+)
+
+
 def returns_error_dict(method: F) -> F:
     """Bad input, an unknown campaign or a busy warehouse become an error dict, never raise."""
 
     @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    def wrapper(self: DDSIntegration, *args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
-            return method(*args, **kwargs)
+            if method.__name__ not in _SPOOLING_METHODS:
+                self._ensure_built()
+            return method(self, *args, **kwargs)
         except ValidationError as exc:
             return _error(exc.message, **exc.context)
         except WarehouseBusyError as exc:
             return _error(str(exc))
+        except DbtError as exc:
+            return _error(f"The marts could not be built; nothing was changed. {exc}")
         except duckdb.Error as exc:
             return _error(
                 f"The warehouse could not complete {method.__name__}: {exc}. Nothing was "
@@ -95,16 +114,27 @@ class DDSIntegration:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.warehouse = Warehouse(settings)
-        ensure_built(self.warehouse)
+        self._built = False
+        # Held past the lock timeout (an analyst's session, a long dbt run): making the
+        # facade must not raise; the first call that needs the marts builds them, or answers
+        # with the busy error, and writes spool meanwhile.
+        with contextlib.suppress(WarehouseBusyError):
+            self._ensure_built()
         self._plan: list[refresh.Step] | None = None
         self._plan_opened = -1
         self._current_generation = -1
         self._checked_at = 0.0
 
+    def _ensure_built(self) -> None:
+        if not self._built:
+            ensure_built(self.warehouse)
+            self._built = True
+
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The connection, with the marts current: every write acknowledged before this call
         (by this process, another, or the spool) is in them."""
+        self._ensure_built()
         with self.warehouse.connect(reading=True) as conn:
             self._keep_current(conn)
             yield conn

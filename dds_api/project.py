@@ -105,13 +105,14 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     digest = project_digest()
     with warehouse.connect():  # creates the raw schema before dbt reads its sources
         pass
-    # dbt runs in a subprocess: hold the file for it, so that our other processes wait (or
-    # spool their writes) instead of taking it back in the middle of the build
-    with warehouse.exclusive():
-        output = run_dbt(args, warehouse.path)
-        # the tables exist now, so is_incremental() is true: the manifest holds the SQL of
-        # each model's incremental branch, which the facade replays between builds
-        steps = compile_refresh_plan(warehouse.path)
+    # dbt runs in a subprocess and takes its turn at the warehouse like any process of ours
+    # (ingest/dbt_plugin.py): let go of the file, and our other processes wait (or spool
+    # their writes) while dbt holds it
+    warehouse.close(refresh_snapshot=False)  # refreshed after the build instead
+    output = run_dbt(args, warehouse.path)
+    # the tables exist now, so is_incremental() is true: the manifest holds the SQL of each
+    # model's incremental branch, which the facade replays between builds
+    steps = compile_refresh_plan(warehouse.path)
     with warehouse.transaction() as conn:
         refresh.store_plan(conn, steps)
         conn.execute(
@@ -119,6 +120,7 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
             "select ?::varchar as project_digest, ?::timestamp as built_at",
             [digest, utc_now()],
         )
+    warehouse.refresh_snapshot()  # analysts see what the build made
     return output
 
 

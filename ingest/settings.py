@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_WAREHOUSE = "dds.duckdb"
+#: The catalog name every connection of ours, and dbt's, attaches the warehouse file under,
+#: whatever the file is called: so a copied or renamed warehouse works, and nothing dbt
+#: writes into target/ carries a file name. Never name a schema after it.
+CATALOG = "dds"
 
 
 @dataclass(frozen=True)
 class Settings:
-    #: The DuckDB file. Its stem becomes DuckDB's catalog name, so never name a schema after it.
+    #: The DuckDB file (attached as CATALOG).
     warehouse_path: Path
     #: Close the file after this many idle seconds so dbt, analysts or other processes can open it.
     idle_release_seconds: float = 2.0
@@ -27,6 +31,9 @@ class Settings:
     #: How long to wait for the DDS system's SQLite databases while DDS itself writes to
     #: them; short, because a status read should not stall behind another system's batch.
     dds_db_timeout_seconds: float = 0.5
+    #: The analysts' snapshot (``<stem>.snapshot.duckdb``) is refreshed when a process of
+    #: ours lets go of the file after idling, at most this often, and after every build.
+    snapshot_interval_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, warehouse_path: str | os.PathLike[str] | None = None) -> Settings:
@@ -37,6 +44,9 @@ class Settings:
             lock_timeout_seconds=float(os.environ.get("DDS_LOCK_TIMEOUT_SECONDS", "30.0")),
             dds_home_from_env=True,
             dds_db_timeout_seconds=float(os.environ.get("DDS_DB_TIMEOUT_SECONDS", "0.5")),
+            snapshot_interval_seconds=float(
+                os.environ.get("DDS_SNAPSHOT_INTERVAL_SECONDS", "60.0")
+            ),
         )
 
     def dds_home_now(self) -> Path | None:

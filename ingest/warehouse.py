@@ -5,20 +5,27 @@ time may hold the file, so after ``idle_release_seconds`` without use we close i
 dbt, an analyst or another NovaOS process in. Opening retries with backoff while another
 process holds the lock.
 
-Our own processes also take turns through a gate (``flock`` on ``<warehouse>.lock``): a
-caller that cannot spool (a read, a deploy, dbt through ``exclusive()``) registers as
-waiting on ``<warehouse>.waiting``, the holder releases the file at the end of its current
-call when someone waits, and writers that could spool give waiters the first turn. Without
-it, a process writing in a loop would keep the file forever and starve readers and dbt.
-DuckDB's own lock still guards against processes that do not use the gate (an analyst).
+Our own processes, and dbt however it is started, take turns through a gate
+(``ingest/gate.py``): a caller that cannot spool (a read, a deploy, dbt) waits its turn,
+the holder releases the file at the end of its current call when someone waits, and
+writers that could spool give waiters the first turn. Without it, a process writing in a
+loop would keep the file forever and starve readers and dbt. DuckDB's own lock still guards
+against processes that do not use the gate (an analyst's session).
+
+The file is attached under the fixed catalog name ``dds`` (``CATALOG``), as dbt's profile
+attaches it, so no name anywhere depends on what the file is called.
 
 Every use of the connection first applies what the spool holds (``ingest/spool.py``), so a
-direct write never overtakes an earlier spooled one, and reads see spooled writes.
+direct write never overtakes an earlier spooled one, and reads see spooled writes. When the
+process lets go of the file after idling, it refreshes the analysts' snapshot if due
+(``refresh_snapshot``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -28,88 +35,31 @@ from pathlib import Path
 import duckdb
 
 from ingest import spool as spool_module
+from ingest.gate import Gate, WarehouseBusyError, busy_message, is_lock_conflict, snapshot_path
 from ingest.schema import ensure_raw_schema
-from ingest.settings import Settings
+from ingest.settings import CATALOG, Settings
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: DuckDB's own lock and retries are all there is
-    fcntl = None  # type: ignore[assignment]
+__all__ = ["CATALOG", "Warehouse", "WarehouseBusyError", "attach"]
 
-# How often a caller polls the gate while waiting: short, so that a waiter takes its turn
-# soon after the holder lets go.
-_POLL_SECONDS = 0.005
 # An idle holder looks this often for a waiter, rather than keeping it out for the whole
 # idle_release_seconds.
 _WAITER_CHECK_SECONDS = 0.1
 
 
-class WarehouseBusyError(RuntimeError):
-    """Another process held the warehouse file for longer than the lock timeout."""
-
-
-def _is_lock_conflict(exc: Exception) -> bool:
-    text = str(exc)
-    return "Could not set lock" in text or "Conflicting lock" in text
-
-
-class _Gate:
-    """Advisory locks beside the warehouse, shared by our processes (see the module doc)."""
-
-    def __init__(self, warehouse_path: Path) -> None:
-        self._lock_path = warehouse_path.with_name(warehouse_path.name + ".lock")
-        self._waiting_path = warehouse_path.with_name(warehouse_path.name + ".waiting")
-        self._held: int | None = None
-        self._waiting: int | None = None
-        self._probe: int | None = None
-
-    @property
-    def held(self) -> bool:
-        return self._held is not None or fcntl is None
-
-    def try_acquire(self, *, polite: bool) -> bool:
-        if fcntl is None or self._held is not None:
-            return True
-        if polite and self.others_waiting():
-            return False
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+def attach(conn: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], deadline: float) -> None:
+    """Attach the warehouse file as ``dds`` and make it the default catalog, retrying with
+    backoff until ``deadline`` while a process outside the gate holds the file."""
+    delay = 0.02
+    while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._held = fd
-        return True
-
-    def release(self) -> None:
-        if self._held is not None:
-            os.close(self._held)  # closing the descriptor drops its flock
-            self._held = None
-
-    def start_waiting(self) -> None:
-        if fcntl is None or self._waiting is not None:
-            return
-        fd = os.open(self._waiting_path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_SH)  # shared: any number of waiters at once
-        self._waiting = fd
-
-    def stop_waiting(self) -> None:
-        if self._waiting is not None:
-            os.close(self._waiting)
-            self._waiting = None
-
-    def others_waiting(self) -> bool:
-        """True when another caller registered as waiting (never true of our own wait)."""
-        if fcntl is None or self._waiting is not None:
-            return False
-        if self._probe is None:
-            self._probe = os.open(self._waiting_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self._probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(self._probe, fcntl.LOCK_UN)
-        return False
+            conn.execute(f"attach if not exists ? as {CATALOG}", [str(path)])
+            break
+        except duckdb.IOException as exc:
+            if not is_lock_conflict(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+            delay = min(delay * 2, 0.5)
+    conn.execute(f"use {CATALOG}")
 
 
 class Warehouse:
@@ -122,7 +72,7 @@ class Warehouse:
         self._last_used = 0.0
         self._schema_ready = False
         self._yielded = False  # released the file because another caller was waiting
-        self._gate = _Gate(settings.warehouse_path)
+        self._gate = Gate(settings.warehouse_path)
         self.spool = spool_module.Spool(spool_module.spool_path(settings.warehouse_path))
         # Moves whenever the warehouse may have changed under this process: a (re)open
         # (others may have written while we did not hold the file), a spool drain, or any use
@@ -179,8 +129,9 @@ class Warehouse:
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """Hold the warehouse for another process of ours (dbt in a subprocess): the file is
-        closed here, and our other processes wait (or spool) until the block ends."""
+        """Hold the warehouse with the file closed (a backup's copy, a test's stand-in for
+        another holder): our other processes wait (or spool) until the block ends. dbt
+        does not need it: it takes its own turn (``ingest/dbt_plugin.py``)."""
         with self._lock:
             if self._conn is not None and self.spool.has_pending():
                 spool_module.drain(self._conn, self.spool)
@@ -195,8 +146,12 @@ class Warehouse:
             finally:
                 self._gate.release()
 
-    def close(self) -> None:
-        """Release the file now (e.g. before running dbt in a subprocess)."""
+    def close(self, *, refresh_snapshot: bool = True) -> None:
+        """Release the file now (e.g. before running dbt in a subprocess), refreshing the
+        analysts' snapshot first if it is due."""
+        self._close(refresh_snapshot=refresh_snapshot)
+
+    def _close(self, *, refresh_snapshot: bool) -> None:
         with self._lock:
             self._cancel_release()
             if self._conn is not None and self._depth == 0:
@@ -204,64 +159,102 @@ class Warehouse:
                     # what others spooled while we held the file: apply it before letting go
                     if self.spool.has_pending():
                         spool_module.drain(self._conn, self.spool)
+                    if refresh_snapshot and self._snapshot_due():
+                        # a convenience for analysts: a full disk must not fail NovaOS's
+                        # call (the copy's age shows it was not refreshed)
+                        with contextlib.suppress(OSError):
+                            self._copy_to_snapshot(self._conn)
                 finally:
                     self._conn.close()
                 self._conn = None
                 self._gate.release()
+
+    # ------------------------------------------------------------------ analysts' snapshot
+
+    @property
+    def snapshot_path(self) -> Path:
+        return snapshot_path(self.settings.warehouse_path)
+
+    def refresh_snapshot(self) -> Path:
+        """Copy the warehouse as it is now to the analysts' snapshot and return its path.
+
+        Analysts read the copy (read-only), so they never hold the warehouse and we never
+        wait for them. The copy is written beside it and renamed over the old one, so a
+        session that has the old one open keeps reading it undisturbed.
+        """
+        with self.connect() as conn:
+            self._copy_to_snapshot(conn)
+        return self.snapshot_path
+
+    def _snapshot_due(self) -> bool:
+        """The warehouse changed since the last copy, and that copy is old enough."""
+        try:
+            copied = self.snapshot_path.stat().st_mtime
+        except FileNotFoundError:
+            return True
+        wal = Path(self.path + ".wal")
+        changed = max(
+            self.settings.warehouse_path.stat().st_mtime,
+            wal.stat().st_mtime if wal.exists() else 0.0,
+        )
+        return changed > copied and time.time() - copied >= self.settings.snapshot_interval_seconds
+
+    def _copy_to_snapshot(self, conn: duckdb.DuckDBPyConnection) -> None:
+        # After a checkpoint the file holds every committed change, and nothing writes to it
+        # while we hold the connection (and self._lock), so a byte copy is consistent.
+        conn.execute("checkpoint")
+        target = self.snapshot_path
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            shutil.copyfile(self.path, partial)
+            os.chmod(partial, 0o444)  # a read-only copy: nothing written there is kept
+        except OSError:
+            partial.unlink(missing_ok=True)
+            raise
+        # a WAL left by a session that opened the old copy read-write would be replayed
+        # into the new one
+        Path(f"{target}.wal").unlink(missing_ok=True)
+        os.replace(partial, target)
+
+    # --------------------------------------------------------------------------- opening
 
     def _wait_for_gate(self, *, spoolable: bool) -> None:
         if spoolable:
             # Another process of ours holds the warehouse and applies the spool before it
             # lets go, so waiting would only slow the caller down: spool at once.
             if not self._gate.try_acquire(polite=True):
-                raise self._busy()
+                raise WarehouseBusyError(self._busy_message())
             return
-        deadline = time.monotonic() + self.settings.lock_timeout_seconds
-        self._gate.start_waiting()
-        if self._yielded:
-            # we let go for a waiter a moment ago; without this pause our next call would
-            # usually win the race again (waiters poll every _POLL_SECONDS)
-            self._yielded = False
-            time.sleep(2 * _POLL_SECONDS)
-        try:
-            while not self._gate.try_acquire(polite=False):
-                if time.monotonic() >= deadline:
-                    raise self._busy()
-                time.sleep(_POLL_SECONDS)
-        finally:
-            self._gate.stop_waiting()
+        pause_first, self._yielded = self._yielded, False
+        if not self._gate.acquire(self.settings.lock_timeout_seconds, pause_first=pause_first):
+            raise WarehouseBusyError(self._busy_message(holder=self._gate.holder()))
 
-    def _busy(self) -> WarehouseBusyError:
-        return WarehouseBusyError(
-            f"The warehouse {self.path} is held by another process "
-            f"(dbt, an analyst's session or another NovaOS process) and was "
-            f"not released within {self.settings.lock_timeout_seconds:.1f} s. "
-            "Nothing was written; retry when that process has finished."
-        )
+    def _busy_message(
+        self, *, holder: str | None = None, error: BaseException | None = None
+    ) -> str:
+        timeout = self.settings.lock_timeout_seconds
+        return busy_message(self.path, timeout, holder=holder, error=error)
 
     def _open(self, *, spoolable: bool = False) -> duckdb.DuckDBPyConnection:
         self.settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.settings.lock_timeout_seconds
         self._wait_for_gate(spoolable=spoolable)
-        delay = 0.02
+        conn = duckdb.connect(":memory:")
         try:
-            while True:
-                try:
-                    conn = duckdb.connect(self.path)
-                    break
-                except duckdb.IOException as exc:
-                    # held by a process outside the gate (an analyst, dbt run by hand)
-                    if not _is_lock_conflict(exc):
-                        raise
-                    if time.monotonic() >= deadline:
-                        raise self._busy() from exc
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.5)
+            try:
+                # retried while a process outside the gate holds the file (an analyst's
+                # session, or dbt from a profile without our plugin)
+                attach(conn, self.path, deadline)
+            except duckdb.IOException as exc:
+                if not is_lock_conflict(exc):
+                    raise
+                raise WarehouseBusyError(self._busy_message(error=exc)) from exc
             conn.execute("set TimeZone = 'UTC'")
             if not self._schema_ready:
                 ensure_raw_schema(conn)
                 self._schema_ready = True
         except BaseException:
+            conn.close()
             self._gate.release()
             raise
         return conn
@@ -269,9 +262,11 @@ class Warehouse:
     def _schedule_release(self) -> None:
         """Note the use; keep one timer pending (starting a thread per call costs ~0.7 ms)."""
         idle = self.settings.idle_release_seconds
-        if idle <= 0 or self._gate.others_waiting():
-            self._yielded = idle > 0
-            self.close()  # a reader or dbt waits for its turn
+        waiting = self._gate.others_waiting()
+        if idle <= 0 or waiting:
+            self._yielded = waiting
+            # a reader or dbt waits for its turn: no copy now
+            self._close(refresh_snapshot=not waiting)
             return
         self._last_used = time.monotonic()
         if self._timer is None:
@@ -290,8 +285,10 @@ class Warehouse:
             remaining = self._last_used + self.settings.idle_release_seconds - time.monotonic()
             if remaining > 0 and not self._gate.others_waiting():
                 self._start_timer(min(remaining, _WAITER_CHECK_SECONDS))
+            elif remaining > 0:
+                self._close(refresh_snapshot=False)  # someone waits: no copy now
             else:
-                self.close()
+                self.close()  # idle: a good moment to refresh the snapshot
 
     def _cancel_release(self) -> None:
         if self._timer is not None:

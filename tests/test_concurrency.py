@@ -104,15 +104,13 @@ READER = textwrap.dedent("""
 """)
 
 DBT = textwrap.dedent("""
-    import json, time
+    import json, os, time
     from dds_api.project import BOOTSTRAP_ARGS, run_dbt
-    from ingest.settings import Settings
-    from ingest.warehouse import Warehouse
 
-    warehouse = Warehouse(Settings.from_env())
     started = time.monotonic()
-    with warehouse.exclusive():  # our other processes spool or wait while dbt holds the file
-        run_dbt(BOOTSTRAP_ARGS, warehouse.path)
+    # dbt takes its turn at the warehouse itself (ingest/dbt_plugin.py): our other
+    # processes spool or wait while it holds the file
+    run_dbt(BOOTSTRAP_ARGS, os.environ["DDS_WAREHOUSE"])
     print(json.dumps({"seconds": time.monotonic() - started}))
 """)
 
