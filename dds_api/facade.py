@@ -124,6 +124,7 @@ class DDSIntegration:
         self._plan_opened = -1
         self._current_generation = -1
         self._checked_at = 0.0
+        self.warehouse.before_snapshot = self._keep_current
 
     def _ensure_built(self) -> None:
         if not self._built:

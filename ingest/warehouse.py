@@ -28,7 +28,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -79,6 +79,9 @@ class Warehouse:
         # not declared a read. The facade refreshes the marts when it moved (dds_api/refresh.py).
         self.generation = 0
         self.opened = 0
+        # Run on the connection before the analysts' snapshot is copied: the facade brings
+        # the marts up to date there, so the copy's marts agree with its raw events.
+        self.before_snapshot: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
     @property
     def path(self) -> str:
@@ -202,6 +205,8 @@ class Warehouse:
     def _copy_to_snapshot(self, conn: duckdb.DuckDBPyConnection) -> None:
         # After a checkpoint the file holds every committed change, and nothing writes to it
         # while we hold the connection (and self._lock), so a byte copy is consistent.
+        if self.before_snapshot is not None:
+            self.before_snapshot(conn)
         conn.execute("checkpoint")
         target = self.snapshot_path
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
