@@ -83,8 +83,15 @@ def _echo_json(result: dict[str, Any]) -> None:
 
 
 @main.command("build", help="Run dbt build (models, data tests, unit tests) on the warehouse.")
-def build_cmd() -> None:
-    _dbt_build(_dds())
+@click.option(
+    "--vars", "vars_", metavar="YAML",
+    help="dbt vars, e.g. '{dds_cost_per_lead_threshold: 25}'. They stay in force: the "
+    "facade keeps the tables current with them until the next build.",
+)  # fmt: skip
+@click.option("--full-refresh", is_flag=True, help="Rebuild every table from the raw events.")
+def build_cmd(vars_: str | None, full_refresh: bool) -> None:
+    args = ["build", *(["--vars", vars_] if vars_ else []), *(["--full-refresh"] * full_refresh)]
+    _dbt_build(_dds(), args)
 
 
 @main.command(
@@ -126,11 +133,11 @@ def demo(campaigns: int | None, seed: int) -> None:
     _print_optimization(dds.optimize_all_campaigns())
 
 
-def _dbt_build(dds: DDSIntegration) -> None:
+def _dbt_build(dds: DDSIntegration, args: list[str] | None = None) -> None:
     click.echo("Running dbt build (models, data tests, unit tests)...")
     try:
         with console.status("dbt build..."):
-            output = build(dds.warehouse)
+            output = build(dds.warehouse, args or ["build"])
     except DbtError as exc:
         err_console.print(str(exc), markup=False)
         sys.exit(1)

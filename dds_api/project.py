@@ -111,8 +111,12 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     warehouse.close(refresh_snapshot=False)  # refreshed after the build instead
     output = run_dbt(args, warehouse.path)
     # the tables exist now, so is_incremental() is true: the manifest holds the SQL of each
-    # model's incremental branch, which the facade replays between builds
-    steps = compile_refresh_plan(warehouse.path)
+    # model's incremental branch, which the facade replays between builds, with the vars
+    # this build was given (so that the facade's refresh keeps them)
+    vars_given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--vars"]
+    steps = compile_refresh_plan(
+        warehouse.path, *(("--vars", vars_given[-1]) if vars_given else ())
+    )
     with warehouse.transaction() as conn:
         refresh.store_plan(conn, steps)
         conn.execute(

@@ -113,7 +113,7 @@ def analyses(portfolio: DDSIntegration, tmp_path_factory: pytest.TempPathFactory
 
 
 def query(dds: DDSIntegration, sql: str) -> list[tuple[Any, ...]]:
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         return conn.execute(sql).fetchall()
 
 
@@ -128,7 +128,7 @@ def test_each_weeks_portfolio_figures_equal_raw_and_the_latest_week_the_totals(
     portfolio: DDSIntegration,
 ) -> None:
     # one transaction: both queries see the same current date
-    with portfolio.warehouse.connect() as conn:
+    with portfolio.read() as conn:
         conn.execute("begin")
         raw = conn.execute(RAW_WEEKLY_SQL).fetchall()
         mart = conn.execute(MART_WEEKLY_SQL).fetchall()

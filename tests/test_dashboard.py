@@ -325,7 +325,7 @@ def test_pacing_shows_burn_rate_and_run_out_date_when_the_mart_has_them(
     assert deployed["status"] == "deployed", deployed
     cost = {"operation": "prospecting", "provider": "outscraper", "cost": 30}
     assert dds.log_dds_costs(deployed["campaign_id"], cost)["status"] == "logged"
-    with dds.warehouse.connect() as conn:
+    with dds.read() as conn:
         conn.execute("create schema scratch")
         conn.execute(
             "create table scratch.campaign_budget_pacing as select ? as campaign_id, "
