@@ -40,7 +40,14 @@ FLAGS_SQL = """
     order by severity_rank desc, rule_id
 """
 PRIORITY_SQL = "select priority from marts.campaign_optimization where campaign_id = ?"
-CONFIG_SQL = "select config from marts.dim_campaigns where campaign_id = ?"
+# one point read of both tables rather than two
+CONFIG_AND_PRIORITY_SQL = """
+    select campaigns.config, optimization.priority
+    from marts.dim_campaigns as campaigns
+    inner join marts.campaign_optimization as optimization
+        on campaigns.campaign_id = optimization.campaign_id
+    where campaigns.campaign_id = ?
+"""
 COST_BREAKDOWN_SQL = """
     select provider, operation, sum(cost_usd) as cost_usd,
            sum(cost_event_count) as cost_event_count
@@ -454,8 +461,9 @@ class DDSIntegration:
         dds_details = dds_system.campaign_details(self.warehouse, self.settings, campaign_id)
         with self.read() as conn:
             row = self._metrics_row(conn, campaign_id)
-            config_json = conn.execute(CONFIG_SQL, [row["campaign_id"]]).fetchone()[0]
-            priority = conn.execute(PRIORITY_SQL, [row["campaign_id"]]).fetchone()[0]
+            config_json, priority = conn.execute(
+                CONFIG_AND_PRIORITY_SQL, [row["campaign_id"]]
+            ).fetchone()
             flags = fetch_dicts(conn, FLAGS_SQL, [row["campaign_id"]])
         config, estimate = shapes.campaign_config(config_json)
         metrics = shapes.lead_metrics(row)

@@ -8,8 +8,10 @@ tests pass on real activity and fail when raw and marts disagree."""
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import pytest
 
 from dds_api.facade import DDSIntegration
 from dds_api.project import DbtError, build
+from ingest.validation import utc_now
 
 from .test_real_inputs import HAIKU_35, outreach_batch
 
@@ -235,49 +238,42 @@ def pacing(dds: DDSIntegration, campaign_id: str) -> dict[str, Any]:
 def test_a_credit_pool_that_runs_out_before_the_campaign_ends_says_so(
     dds: DDSIntegration, campaign_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # $7 of Outscraper today: 1 a day over the 7-day window
+    # $7 of Outscraper today: 1 a day over the 7-day window. Pools are projected from what
+    # was written before "today" (int_provider_usage_daily), so the pools are read as of
+    # tomorrow, when today's spend counts
     dds.log_dds_costs(campaign_id, {"operation": "scraping", "provider": "outscraper", "cost": 7})
     project = copy_project(tmp_path)
     monkeypatch.setenv("DDS_DBT_PROJECT_DIR", str(project))
+    tomorrow = json.dumps({"dds_as_of_date": (utc_now() + timedelta(days=1)).date().isoformat()})
     write_pools(project, "small,outscraper,Prepaid,prepaid,10,usd,,2024-01-01,,$10 bought\n")
-    build(
-        dds.warehouse,
-        [
-            "build",
-            "--select",
-            "provider_credit_pools",
-            "provider_credit_pool_pacing",
-            "campaign_budget_pacing",
-        ],
-    )
+    build(dds.warehouse, ["build", "--vars", tomorrow, "--select", *POOL_MODELS])
 
     [pool] = rows(dds, "select * from marts.provider_credit_pool_pacing")
     assert (pool["remaining_in_period"], pool["burn_rate_per_day"]) == (3, 1)
     row = pacing(dds, campaign_id)
-    # $3 left at $1 a day: 3 days; the campaign runs 30 days from today; its budget ($143
-    # left) lasts 143 days
+    # $3 left at $1 a day: 3 days; the campaign runs 30 days from today (29 from tomorrow);
+    # its budget ($143 left) lasts 143 days
     assert (row["credit_pool_id"], pool["days_of_credit_left"]) == ("small", 3)
     assert (row["credit_pool_runs_out_on"] - row["as_of_date"]).days == 3
-    assert (row["planned_end_on"] - row["as_of_date"]).days == 30
+    assert (row["planned_end_on"] - row["as_of_date"]).days == 29
     assert row["credit_pool_runs_out_before_end"] and row["runs_out_before_end"]
     assert not row["will_exceed_budget_before_end"]
     assert row["runs_out_on"] == row["credit_pool_runs_out_on"]
 
-    # a pool that lasts 30 days runs out on the planned end itself: not before it
-    write_pools(project, "large,outscraper,Prepaid,prepaid,37,usd,,2024-01-01,,$37 bought\n")
-    build(
-        dds.warehouse,
-        [
-            "build",
-            "--select",
-            "provider_credit_pools",
-            "provider_credit_pool_pacing",
-            "campaign_budget_pacing",
-        ],
-    )
+    # a pool that lasts 29 days runs out on the planned end itself: not before it
+    write_pools(project, "large,outscraper,Prepaid,prepaid,36,usd,,2024-01-01,,$36 bought\n")
+    build(dds.warehouse, ["build", "--vars", tomorrow, "--select", *POOL_MODELS])
     row = pacing(dds, campaign_id)
     assert row["credit_pool_runs_out_on"] == row["planned_end_on"]
     assert not row["credit_pool_runs_out_before_end"] and not row["runs_out_before_end"]
+
+
+POOL_MODELS = (
+    "provider_credit_pools",
+    "int_provider_usage_daily",
+    "provider_credit_pool_pacing",
+    "campaign_budget_pacing",
+)
 
 
 RECONCILIATIONS = ["--select", "path:data-tests/reconcile_*"]
@@ -303,6 +299,8 @@ def test_reconciliation_tests_pass_on_real_activity_and_catch_an_orphan_cost(
     )["campaign_id"]
     log(dds, other, {"operation": "scraping", "provider": "outscraper", "cost": 0.5})
 
+    with dds.read():  # dbt test checks the tables as they are: bring them up to date
+        pass
     output = build(dds.warehouse, ["test", *RECONCILIATIONS])
     assert f"PASS={RECONCILIATION_COUNT} WARN=0 ERROR=0" in output, output[-2000:]
 
