@@ -129,8 +129,8 @@ class DDSIntegration:
             self._ensure_built()
         self._plan: list[refresh.Step] | None = None
         self._plan_opened = -1
-        self._current_generation = -1
-        self._checked_at = 0.0
+        # (warehouse generation, time) of the last refresh, complete (None) or of some models
+        self._current: dict[tuple[str, ...] | None, tuple[int, float]] = {}
         self.warehouse.before_snapshot = self._keep_current
 
     def _ensure_built(self) -> None:
@@ -139,21 +139,23 @@ class DDSIntegration:
             self._built = True
 
     @contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def read(self, needs: tuple[str, ...] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """The connection, with the marts current: every write acknowledged before this call
-        (by this process, another, or the spool) is in them."""
+        (by this process, another, or the spool) is in them. ``needs``: only these models
+        (and what they read) need to be current, e.g. ("campaign_metrics",)."""
         self._ensure_built()
         with self.warehouse.connect(reading=True) as conn:
-            self._keep_current(conn)
+            self._keep_current(conn, needs)
             yield conn
 
-    def _keep_current(self, conn: duckdb.DuckDBPyConnection) -> None:
+    def _keep_current(
+        self, conn: duckdb.DuckDBPyConnection, needs: tuple[str, ...] | None = None
+    ) -> None:
         now = time.monotonic()
-        if (
-            self.warehouse.generation == self._current_generation
-            and now - self._checked_at < RECHECK_SECONDS
-        ):
-            return  # held the file throughout and wrote nothing since the last refresh
+        for key in (None, needs):
+            generation, checked_at = self._current.get(key, (-1, 0.0))
+            if generation == self.warehouse.generation and now - checked_at < RECHECK_SECONDS:
+                return  # held the file throughout and wrote nothing since that refresh
         if self._plan is None or self._plan_opened != self.warehouse.opened:
             # another process may have rebuilt the warehouse while we did not hold it
             self._plan = refresh.load_plan(conn)
@@ -163,9 +165,12 @@ class DDSIntegration:
                     "The warehouse has no refresh plan (it was built by an older version or "
                     "by dbt alone); run `dds build`."
                 )
-        refresh.refresh(conn, self._plan)
-        self._current_generation = self.warehouse.generation
-        self._checked_at = now
+        complete = refresh.refresh(conn, self._plan, needs)
+        mark = (self.warehouse.generation, now)
+        if complete:
+            self._current = {None: mark}
+        else:
+            self._current[needs] = mark
 
     # ------------------------------------------------------------------------- DDS system
 
@@ -441,7 +446,7 @@ class DDSIntegration:
 
     @returns_error_dict
     def calculate_lead_metrics(self, campaign_id: str) -> dict[str, Any]:
-        with self.read() as conn:
+        with self.read(needs=("campaign_metrics",)) as conn:
             row = self._metrics_row(conn, campaign_id)
         return {
             "status": row["status"],
@@ -513,7 +518,7 @@ class DDSIntegration:
             raise ValidationError(
                 f"Unknown report_type {report_type!r}. Use one of: {', '.join(REPORT_TYPES)}."
             )
-        with self.read() as conn:
+        with self.read(needs=("campaign_metrics", "campaign_cost_breakdown")) as conn:
             row = self._metrics_row(conn, campaign_id)
             breakdown = fetch_dicts(conn, COST_BREAKDOWN_SQL, [row["campaign_id"]])
         metrics = shapes.lead_metrics(row)
@@ -573,7 +578,7 @@ class DDSIntegration:
 
     @returns_error_dict
     def get_all_campaigns_report(self) -> dict[str, Any]:
-        with self.read() as conn:
+        with self.read(needs=("campaign_metrics",)) as conn:
             summary = fetch_dict(conn, "select * from marts.portfolio_summary")
             rows = fetch_dicts(
                 conn, "select * from marts.campaign_metrics order by deployed_at, campaign_id"

@@ -45,6 +45,9 @@ class Step:
     strategy: str
     unique_key: str | None
     sql: str
+    # the refreshed models it reads, directly or through views, and the raw tables under it
+    upstream: tuple[str, ...] = ()
+    raw_sources: tuple[str, ...] = ()
 
 
 def plan_from_manifest(manifest_path: Path) -> list[Step]:
@@ -69,7 +72,7 @@ def plan_from_manifest(manifest_path: Path) -> list[Step]:
         for unique_id, node in manifest["nodes"].items()
     }
 
-    def refreshed_ancestors(unique_id: str) -> set[str]:
+    def ancestors(unique_id: str) -> set[str]:
         # through views too: a table read through a view must be refreshed before
         seen: set[str] = set()
         frontier = list(parents.get(unique_id, []))
@@ -78,9 +81,14 @@ def plan_from_manifest(manifest_path: Path) -> list[Step]:
             if parent not in seen:
                 seen.add(parent)
                 frontier.extend(parents.get(parent, []))
-        return {by_id[a] for a in seen if a in by_id}
+        return seen
 
-    upstream = {name: refreshed_ancestors(node["unique_id"]) for name, node in nodes.items()}
+    lineage = {name: ancestors(node["unique_id"]) for name, node in nodes.items()}
+    upstream = {name: {by_id[a] for a in seen if a in by_id} for name, seen in lineage.items()}
+    sources = manifest.get("sources", {})
+    raw_sources = {
+        name: {sources[a]["name"] for a in seen if a in sources} for name, seen in lineage.items()
+    }
     ordered: list[str] = []
     while len(ordered) < len(nodes):
         # the scope first: it has no upstream here, and the rest read it
@@ -114,6 +122,8 @@ def plan_from_manifest(manifest_path: Path) -> list[Step]:
                 strategy,
                 unique_key,
                 sql,
+                tuple(sorted(upstream[name])),
+                tuple(sorted(raw_sources[name])),
             )
         )
     # a model outside the state model's upstream would be refreshed after the state moved
@@ -129,52 +139,83 @@ def plan_from_manifest(manifest_path: Path) -> list[Step]:
 def store_plan(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> None:
     conn.execute(
         f"create or replace table {PLAN_TABLE} (position integer, model varchar, "
-        "relation varchar, strategy varchar, unique_key varchar, sql varchar)"
+        "relation varchar, strategy varchar, unique_key varchar, sql varchar, "
+        "upstream varchar[], raw_sources varchar[])"
     )
     conn.executemany(
-        f"insert into {PLAN_TABLE} values (?, ?, ?, ?, ?, ?)",
-        [(s.position, s.model, s.relation, s.strategy, s.unique_key, s.sql) for s in steps],
-    )
+        f"insert into {PLAN_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (s.position, s.model, s.relation, s.strategy, s.unique_key, s.sql,
+             list(s.upstream), list(s.raw_sources))
+            for s in steps
+        ],
+    )  # fmt: skip
 
 
 def load_plan(conn: duckdb.DuckDBPyConnection) -> list[Step] | None:
-    exists = conn.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'main' and table_name = 'dds_refresh_plan'"
-    ).fetchone()[0]
-    if not exists:
-        return None
+    columns = {
+        name
+        for (name,) in conn.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'main' and table_name = 'dds_refresh_plan'"
+        ).fetchall()
+    }
+    if "raw_sources" not in columns:
+        return None  # none, or one made by an older version: build again
     rows = conn.execute(
-        f"select position, model, relation, strategy, unique_key, sql from {PLAN_TABLE} "
-        "order by position"
+        f"select position, model, relation, strategy, unique_key, sql, upstream, raw_sources "
+        f"from {PLAN_TABLE} order by position"
     ).fetchall()
-    return [Step(*row) for row in rows] or None
+    return [Step(*row[:6], tuple(row[6]), tuple(row[7])) for row in rows] or None
 
 
-def refresh(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> int:
-    """Bring every campaign-grain table up to date, in one transaction (on a connection
-    with none open). Returns how many campaigns were in scope (0: nothing had changed, and
-    nothing was written)."""
+def refresh(
+    conn: duckdb.DuckDBPyConnection, steps: list[Step], needs: tuple[str, ...] | None = None
+) -> bool:
+    """Bring the campaign-grain tables up to date, in one transaction (on a connection with
+    none open): all of them, or (``needs``) only those models and what they read. Returns
+    whether the refresh was complete (then the state moved: the next refresh starts from
+    here); a partial one leaves the state where it was, so the next refresh covers the
+    same campaigns again for the models it skipped (recomputing a campaign is idempotent, and
+    running totals keep their own watermark)."""
     conn.begin()
     try:
-        in_scope = _refresh(conn, steps)
+        complete = _refresh(conn, steps, needs)
     except BaseException:
         conn.rollback()
         raise
     conn.commit()
-    return in_scope
+    return complete
 
 
-def _refresh(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> int:
-    scope = steps[0]
-    assert scope.model == SCOPE_MODEL, "the scope model has no upstream among the steps"
+def _refresh(
+    conn: duckdb.DuckDBPyConnection, steps: list[Step], needs: tuple[str, ...] | None
+) -> bool:
+    scope, *models, state = steps
+    assert scope.model == SCOPE_MODEL and state.model == STATE_MODEL, "not a refresh plan"
     _rebuild(conn, scope)
-    in_scope = conn.execute(f"select count(*) from {scope.relation}").fetchone()[0]
-    if in_scope == 0:
-        # no raw event since the last refresh (each names its campaign), same day, no
-        # cooldown ended: every table is current
-        return 0
-    for step in steps[1:]:
+    reasons = {
+        reason
+        for (reason,) in conn.execute(f"select distinct reason from {scope.relation}").fetchall()
+    }
+    if not reasons:
+        # no raw event since the last refresh (each names its campaign), same day, same
+        # vars, no cooldown ended: every table is current
+        return True
+    # a model none of whose raw tables has new events is current, unless time or the
+    # project moved (every_campaign, cooldown_ended)
+    due = [
+        step
+        for step in models
+        if not reasons.isdisjoint(("every_campaign", "cooldown_ended", *step.raw_sources))
+    ]
+    if needs is not None:
+        wanted = set(needs).union(*(step.upstream for step in models if step.model in needs))
+        due_later = [step for step in due if step.model not in wanted]
+        due = [step for step in due if step.model in wanted]
+    else:
+        due_later = []
+    for step in due:
         if step.strategy == REBUILD:
             _rebuild(conn, step)
         elif step.strategy == CAMPAIGN_SCOPE:
@@ -194,7 +235,10 @@ def _refresh(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> int:
             )
             conn.execute(f"insert into {step.relation} by name select * from temp.dds_refresh_rows")
             conn.execute("drop table temp.dds_refresh_rows")
-    return in_scope
+    if due_later:
+        return False
+    _rebuild(conn, state)
+    return True
 
 
 def _rebuild(conn: duckdb.DuckDBPyConnection, step: Step) -> None:

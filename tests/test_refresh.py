@@ -10,6 +10,7 @@ each example a real `dbt build --full-refresh` on a copy gives every mart the sa
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -192,7 +193,8 @@ def apply(dds: DDSIntegration, other: DDSIntegration, ids: list[str], op: tuple)
 
 
 @settings(
-    max_examples=3,
+    # more for a deeper local run: DDS_PROPERTY_EXAMPLES=30
+    max_examples=int(os.environ.get("DDS_PROPERTY_EXAMPLES", "3")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

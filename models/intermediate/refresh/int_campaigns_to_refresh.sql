@@ -1,4 +1,5 @@
--- One row per campaign whose campaign-scoped tables a refresh recomputes: those with raw
+-- One row per campaign whose campaign-scoped tables a refresh recomputes, and reason: the
+-- raw table it has new events in, 'every_campaign' or 'cooldown_ended'. Those with raw
 -- events written since the last refresh (int_refresh_state), every campaign when the UTC
 -- day changed since then (pacing and run-out dates move with "today"), and those whose
 -- cooldown after a resume ended since then; every campaign when the vars, seeds or models
@@ -54,22 +55,22 @@ previous_refresh as (
 
 written_since as (
 
-    select campaign_id from campaign_events
+    select campaign_id, 'campaign_events' as reason from campaign_events
     where event_seq > (select max(through_seq) from previous_refresh)
 
     union all
 
-    select campaign_id from cost_events
+    select campaign_id, 'cost_events' as reason from cost_events
     where event_seq > (select max(through_seq) from previous_refresh)
 
     union all
 
-    select campaign_id from result_snapshots
+    select campaign_id, 'result_snapshots' as reason from result_snapshots
     where event_seq > (select max(through_seq) from previous_refresh)
 
     union all
 
-    select campaign_id from sendgrid_events
+    select campaign_id, 'sendgrid_events' as reason from sendgrid_events
     where event_seq > (select max(through_seq) from previous_refresh)
 
 ),
@@ -79,7 +80,7 @@ written_since as (
 -- refresh yet: every campaign
 every_campaign as (
 
-    select campaign_id from campaign_events
+    select campaign_id, 'every_campaign' as reason from campaign_events
     where
         event_type = 'deployed'
         and coalesce(
@@ -95,7 +96,7 @@ every_campaign as (
 -- act again without any new event
 cooldown_ended as (
 
-    select campaign_id from campaign_events
+    select campaign_id, 'cooldown_ended' as reason from campaign_events
     where
         event_type = 'started'
         and {{ dbt.dateadd('hour', var('dds_cooldown_hours') | int, 'occurred_at') }}
@@ -107,13 +108,13 @@ cooldown_ended as (
 
 final as (
 
-    select distinct campaign_id
+    select distinct campaign_id, reason
     from (
-        select campaign_id from written_since
+        select campaign_id, reason from written_since
         union all
-        select campaign_id from every_campaign
+        select campaign_id, reason from every_campaign
         union all
-        select campaign_id from cooldown_ended
+        select campaign_id, reason from cooldown_ended
     ) as scoped
     where campaign_id is not null
 
