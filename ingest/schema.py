@@ -20,6 +20,7 @@ from ingest.validation import utc_now
 
 RAW_SCHEMA = "raw"
 LIFECYCLE_EVENT_TYPES = ("deployed", "started", "paused", "stopped")
+# Every event type SendGrid's Event Webhook sends (delivery and engagement events).
 SENDGRID_EVENT_TYPES = (
     "processed",
     "delivered",
@@ -30,7 +31,13 @@ SENDGRID_EVENT_TYPES = (
     "deferred",
     "spamreport",
     "unsubscribe",
+    "group_unsubscribe",
+    "group_resubscribe",
 )
+# Version 2 accepted these only; its migration keeps creating the table it created.
+_V2_SENDGRID_EVENT_TYPES = SENDGRID_EVENT_TYPES[:9]
+# Version 3 accepts all eleven; a type SendGrid adds later needs a migration of its own.
+_V3_SENDGRID_EVENT_TYPES = SENDGRID_EVENT_TYPES[:11]
 # The figures of a result snapshot; from version 2 a figure the caller left out is NULL and
 # dbt carries the previous value forward (in occurred_at order, so late snapshots are fine).
 SNAPSHOT_FIGURE_COLUMNS = (
@@ -182,7 +189,7 @@ _V2_REAL_INPUTS = (
         campaign_id     varchar not null,
         sg_message_id   varchar not null,
         event           varchar not null
-            check (event in ({", ".join(f"'{name}'" for name in SENDGRID_EVENT_TYPES)})),
+            check (event in ({", ".join(f"'{name}'" for name in _V2_SENDGRID_EVENT_TYPES)})),
         email           varchar,
         -- open events: true when SendGrid marks the open as a machine (privacy proxy) open
         machine_open    boolean,
@@ -225,12 +232,48 @@ _V2_REAL_INPUTS = (
     """,
 )
 
+_SENDGRID_COLUMNS = (
+    "sg_event_id, seq, campaign_id, sg_message_id, event, email, machine_open, bounce_type, "
+    "url, payload, batch_id, occurred_at, ingested_at"
+)
+_V3_ALL_SENDGRID_EVENTS = (
+    # DuckDB cannot alter a CHECK constraint: raw.sendgrid_events is rebuilt with one that
+    # admits group_unsubscribe and group_resubscribe, every row copied as it was, seq included.
+    f"""
+    create table {RAW_SCHEMA}.sendgrid_events_v3 (
+        sg_event_id     varchar not null,
+        seq             bigint not null default nextval('{RAW_SCHEMA}.event_seq'),
+        campaign_id     varchar not null,
+        sg_message_id   varchar not null,
+        event           varchar not null
+            check (event in ({", ".join(f"'{name}'" for name in _V3_SENDGRID_EVENT_TYPES)})),
+        email           varchar,
+        machine_open    boolean,
+        bounce_type     varchar,
+        url             varchar,
+        payload         json not null,
+        batch_id        varchar,
+        occurred_at     timestamp not null,
+        ingested_at     timestamp not null
+    )
+    """,
+    f"insert into {RAW_SCHEMA}.sendgrid_events_v3 ({_SENDGRID_COLUMNS}) "
+    f"select {_SENDGRID_COLUMNS} from {RAW_SCHEMA}.sendgrid_events order by seq",
+    f"drop table {RAW_SCHEMA}.sendgrid_events",
+    f"alter table {RAW_SCHEMA}.sendgrid_events_v3 rename to sendgrid_events",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "campaign, cost and result events", _V1_BASELINE),
     Migration(
         2,
         "priced costs, SendGrid events, quarantine, ingest batches, nullable snapshot figures",
         _V2_REAL_INPUTS,
+    ),
+    Migration(
+        3,
+        "every SendGrid event type (group unsubscribes and resubscribes)",
+        _V3_ALL_SENDGRID_EVENTS,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -27,7 +27,12 @@ summarized as (
         max(case when event_type = 'bounce' then 1 else 0 end) = 1 as is_bounced,
         max(case when event_type = 'dropped' then 1 else 0 end) = 1 as is_dropped,
         max(case when event_type = 'spamreport' then 1 else 0 end) = 1 as is_spam_reported,
-        max(case when event_type = 'unsubscribe' then 1 else 0 end) = 1 as is_unsubscribed,
+        -- an unsubscribe from the message's group (ASM) counts as an unsubscribe of it; a
+        -- later group_resubscribe does not undo it (DECISIONS.md)
+        max(case when event_type in ('unsubscribe', 'group_unsubscribe') then 1 else 0 end) = 1
+            as is_unsubscribed,
+        max(case when event_type = 'group_resubscribe' then 1 else 0 end) = 1
+            as is_resubscribed,
         sum(case when event_type = 'open' then 1 else 0 end) as open_event_count,
         count(*) as event_count,
         min(occurred_at) as first_event_at,
