@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from dds_api import shapes
-from ingest import campaigns
+from ingest import campaigns, imports
 from ingest.settings import Settings
 from ingest.sources import dds_home, dds_sqlite
 from ingest.warehouse import Warehouse
@@ -108,7 +108,7 @@ def _summary(outcomes: list[dds_sqlite.RowImport]) -> dict[str, list[Any]]:
 def _import(warehouse: Warehouse, rows: tuple[dict[str, Any], ...]) -> list[dds_sqlite.RowImport]:
     # one transaction: a warehouse error leaves nothing half-imported
     with warehouse.transaction() as conn:
-        return dds_sqlite.import_campaign_rows(conn, rows)
+        return imports.import_campaign_rows(conn, rows)
 
 
 def _ops_db(settings: Settings) -> dict[str, Any]:

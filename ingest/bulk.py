@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ import pyarrow as pa
 
 from ingest import costs, pricing, results
 from ingest.errors import ValidationError
+from ingest.loads import new_load_id, record_load
 from ingest.schema import SENDGRID_EVENT_TYPES
 from ingest.validation import (
     FUTURE_TOLERANCE,
@@ -51,6 +51,7 @@ FILE_FORMATS = ("parquet", "csv", "jsonl", "json")
 # Rows validated and written per step; a progress callback hears after each.
 CHUNK_ROWS = 250_000
 STAGED = "bulk_input"  # the temporary table a load reads its input into
+REFUSED = "bulk_refused"  # the rows a load refuses, before they are quarantined
 
 COST_COLUMNS = ("campaign_id", *(f for f in costs.COST_FIELDS if f != "usage"))
 RESULT_COLUMNS = ("campaign_id", *results.RESULT_FIELDS, "idempotency_key")
@@ -76,6 +77,9 @@ class LoadSummary:
     seconds: float
     # reason -> rows quarantined for it
     reasons: dict[str, int] = field(default_factory=dict)
+    # of the rows quarantined, those an earlier load of the same input quarantined already
+    # (counted, not written again)
+    previously_quarantined: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +92,7 @@ class LoadSummary:
             "quarantined": self.quarantined,
             "duplicates": self.duplicates,
             "quarantine_reasons": self.reasons,
+            "previously_quarantined": self.previously_quarantined,
             "seconds": round(self.seconds, 3),
         }
 
@@ -110,7 +115,7 @@ def load(
         raise ValidationError(f"Unknown kind {kind!r}; choose one of: {', '.join(KINDS)}.")
     started = time.perf_counter()
     started_at = utc_now()
-    batch_id = uuid.uuid4().hex
+    batch_id = new_load_id()
     label = _label(source)
     # Staged outside the transaction: committed rows of a temporary table number 0..n-1 in
     # input order (rowid), which names each row in the quarantine; inside a transaction
@@ -118,13 +123,17 @@ def load(
     _stage(conn, kind, source, file_format)
     conn.begin()
     try:
+        conn.execute(
+            f"create temp table {REFUSED} "
+            "(row_number bigint, reason varchar, payload json, row_key varchar)"
+        )
         if kind == "sendgrid_events":
             counts = _load_sendgrid(conn, batch_id, campaign_arg, progress)
         else:
             _check_columns(conn, kind)
             loader = _load_costs if kind == "costs" else _load_results
             counts = loader(conn, batch_id, progress)
-        reasons = _quarantine_reasons(conn, batch_id)
+        reasons, previously = _write_quarantine(conn, batch_id, kind)
         summary = LoadSummary(
             batch_id=batch_id,
             kind=kind,
@@ -135,28 +144,19 @@ def load(
             duplicates=counts["duplicates"],
             seconds=time.perf_counter() - started,
             reasons=reasons,
+            previously_quarantined=previously,
         )
-        conn.execute(
-            """
-            insert into raw.ingest_batches (
-                batch_id, kind, source, rows_read, loaded, quarantined, duplicates,
-                started_at, finished_at
-            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                batch_id,
-                kind,
-                label,
-                summary.rows_read,
-                summary.loaded,
-                summary.quarantined,
-                summary.duplicates,
-                started_at,
-                utc_now(),
-            ],
+        record_load(
+            conn,
+            batch_id,
+            kind=kind,
+            source=label,
+            rows_read=summary.rows_read,
+            loaded=summary.loaded,
+            quarantined=summary.quarantined,
+            duplicates=summary.duplicates,
+            started_at=started_at,
         )
-        if summary.rows_read != summary.loaded + summary.quarantined + summary.duplicates:
-            raise RuntimeError(f"bulk load {batch_id} lost track of rows: {summary}")
     except BaseException:
         conn.rollback()
         raise
@@ -167,7 +167,7 @@ def load(
 
 
 def _drop_staged(conn: duckdb.DuckDBPyConnection) -> None:
-    for table in (STAGED, "bulk_costs", "bulk_results", "bulk_sendgrid", "bulk_new"):
+    for table in (STAGED, REFUSED, "bulk_costs", "bulk_results", "bulk_sendgrid", "bulk_new"):
         conn.execute(f"drop table if exists {table}")
 
 
@@ -430,18 +430,45 @@ def _chunks(conn: duckdb.DuckDBPyConnection) -> tuple[int, list[tuple[int, int]]
 
 
 def _quarantine(conn: duckdb.DuckDBPyConnection, batch_id: str, kind: str, rows_sql: str) -> None:
-    """Write rows (columns row_number, reason, payload) of ``rows_sql`` to raw.quarantine."""
+    """Set aside the refused rows (columns row_number, reason, payload) of ``rows_sql``,
+    keyed by their kind and content; _write_quarantine writes them."""
+    conn.execute(
+        f"""
+        insert into {REFUSED}
+        select row_number, reason, payload, md5(? || '|' || cast(payload as varchar))
+        from ({rows_sql})
+        """,
+        [kind],
+    )
+
+
+def _write_quarantine(
+    conn: duckdb.DuckDBPyConnection, batch_id: str, kind: str
+) -> tuple[dict[str, int], int]:
+    """Write the refused rows to raw.quarantine, except those already there (the same
+    input loaded again): return (reason -> rows refused for it, rows already there)."""
     conn.execute(
         f"""
         insert into raw.quarantine (
-            quarantine_id, batch_id, kind, row_number, reason, payload, quarantined_at
+            quarantine_id, batch_id, kind, row_number, reason, payload, row_key, quarantined_at
         )
         select replace(cast(gen_random_uuid() as varchar), '-', ''), ?, ?, row_number,
-            reason, payload, ?
-        from ({rows_sql})
+            reason, payload, row_key, ?
+        from {REFUSED} as refused
+        where not exists (
+            select 1 from raw.quarantine as stored where stored.row_key = refused.row_key
+        )
+        order by row_number
         """,
         [batch_id, kind, utc_now()],
     )
+    reasons = conn.execute(
+        f"select reason, count(*) from {REFUSED} group by reason order by count(*) desc, reason"
+    ).fetchall()
+    [(written,)] = conn.execute(
+        "select count(*) from raw.quarantine where batch_id = ?", [batch_id]
+    ).fetchall()
+    return dict(reasons), sum(count for _, count in reasons) - written
 
 
 def _quarantine_refused_rows(
@@ -460,15 +487,6 @@ def _quarantine_refused_rows(
         where {validated}.reason is not null
         """,
     )
-
-
-def _quarantine_reasons(conn: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, int]:
-    rows = conn.execute(
-        "select reason, count(*) from raw.quarantine where batch_id = ? group by reason "
-        "order by count(*) desc, reason",
-        [batch_id],
-    ).fetchall()
-    return dict(rows)
 
 
 def _split_new(

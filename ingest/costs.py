@@ -19,6 +19,7 @@ import duckdb
 from ingest import pricing
 from ingest.campaigns import require_campaign
 from ingest.errors import ValidationError
+from ingest.loads import new_load_id
 from ingest.validation import (
     check_keys,
     normalize_name,
@@ -198,7 +199,13 @@ def priced(conn: duckdb.DuckDBPyConnection, event: CostEvent) -> CostEvent:
     )
 
 
-def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEvent) -> LoggedCost:
+def record_cost(
+    conn: duckdb.DuckDBPyConnection,
+    campaign_id: str,
+    event: CostEvent,
+    *,
+    load_id: str | None = None,
+) -> LoggedCost:
     """Append a cost event; a repeated idempotency key is a no-op returning the first id.
 
     Each DuckDB statement costs about a millisecond here, so the common path (no key) is one
@@ -221,9 +228,10 @@ def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEv
         insert into raw.cost_events (
             cost_id, campaign_id, operation, provider, amount_usd, model, input_tokens,
             output_tokens, units, details, idempotency_key, occurred_at, ingested_at,
-            item, cache_creation_input_tokens, cache_read_input_tokens, price_effective_from
+            item, cache_creation_input_tokens, cache_read_input_tokens, price_effective_from,
+            batch_id
         )
-        select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+        select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
         where exists (
             select 1 from raw.campaign_events
             where campaign_id = $2 and event_type = 'deployed'
@@ -248,6 +256,7 @@ def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEv
             event.tokens["cache_creation_input_tokens"],
             event.tokens["cache_read_input_tokens"],
             event.price_effective_from,
+            load_id or new_load_id(),
         ],
     ).fetchone()
     if not inserted:

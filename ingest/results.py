@@ -11,6 +11,7 @@ import duckdb
 
 from ingest.campaigns import require_campaign
 from ingest.errors import ValidationError
+from ingest.loads import new_load_id
 from ingest.schema import SNAPSHOT_FIGURE_COLUMNS
 from ingest.validation import (
     check_keys,
@@ -96,6 +97,7 @@ def record_results(
     result: ResultInput,
     *,
     source: str = API_SOURCE,
+    load_id: str | None = None,
 ) -> Snapshot:
     """Append a cumulative snapshot holding only the figures given (the rest NULL).
 
@@ -116,10 +118,19 @@ def record_results(
         f"""
         insert into raw.result_snapshots (
             snapshot_id, campaign_id, stage, {_FIGURE_COLUMNS}, source, occurred_at,
-            ingested_at
-        ) values (?, ?, ?, {", ".join("?" for _ in FIGURE_FIELDS)}, ?, ?, ?)
+            ingested_at, batch_id
+        ) values (?, ?, ?, {", ".join("?" for _ in FIGURE_FIELDS)}, ?, ?, ?, ?)
         """,
-        [snapshot_id, campaign_id, result.stage, *given, source, result.occurred_at, utc_now()],
+        [
+            snapshot_id,
+            campaign_id,
+            result.stage,
+            *given,
+            source,
+            result.occurred_at,
+            utc_now(),
+            load_id or new_load_id(),
+        ],
     )
     return Snapshot(snapshot_id, result.stage, merged[snapshot_id], result.occurred_at)
 
@@ -160,7 +171,12 @@ def merged_snapshots(
 
 
 def record_results_if_changed(
-    conn: duckdb.DuckDBPyConnection, campaign_id: str, result: ResultInput, *, source: str
+    conn: duckdb.DuckDBPyConnection,
+    campaign_id: str,
+    result: ResultInput,
+    *,
+    source: str,
+    load_id: str | None = None,
 ) -> Snapshot | None:
     """For a source that re-reports the same totals (a periodic import): append a snapshot
     only when a figure it gives differs from that source's latest snapshot, so that
@@ -170,7 +186,7 @@ def record_results_if_changed(
         previous[name] == value for name, value in result.figures.items()
     ):
         return None
-    return record_results(conn, campaign_id, result, source=source)
+    return record_results(conn, campaign_id, result, source=source, load_id=load_id)
 
 
 def latest_figures(

@@ -263,6 +263,17 @@ _V3_ALL_SENDGRID_EVENTS = (
     f"alter table {RAW_SCHEMA}.sendgrid_events_v3 rename to sendgrid_events",
 )
 
+_V4_LOAD_IDS = (
+    # Every raw row names the load that wrote it in batch_id (the name bulk loads already
+    # used): a bulk load or spool drain (recorded in raw.ingest_batches) or a single call.
+    # Rows written before version 4 by single calls keep it null.
+    f"alter table {RAW_SCHEMA}.campaign_events add column if not exists batch_id varchar",
+    # A quarantined row's identity (its kind and content), so that loading the same input
+    # again does not quarantine its bad rows a second time.
+    f"alter table {RAW_SCHEMA}.quarantine add column if not exists row_key varchar",
+    f"update {RAW_SCHEMA}.quarantine set row_key = md5(kind || '|' || cast(payload as varchar))",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "campaign, cost and result events", _V1_BASELINE),
     Migration(
@@ -275,6 +286,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "every SendGrid event type (group unsubscribes and resubscribes)",
         _V3_ALL_SENDGRID_EVENTS,
     ),
+    Migration(4, "a load id on every raw row; quarantined rows keyed", _V4_LOAD_IDS),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

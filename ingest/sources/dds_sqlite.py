@@ -8,6 +8,7 @@ read must not fail because a neighbouring system is busy or half-installed.
 campaigns.db's ``campaigns`` table holds one row of cumulative totals per DDS campaign; each
 row becomes a result snapshot of *our* campaign with exactly the same name, tagged with
 source ``dds_campaigns_db``, through the same validation and writer as log_dds_results.
+This module only reads and matches; ``ingest/imports.py`` writes.
 ops.db ("operations tracking") has no documented schema, so we only report its tables and
 row counts.
 """
@@ -77,11 +78,14 @@ class RowImport:
     """What became of one campaigns.db row."""
 
     campaign_name: object  # as DDS stored it (not necessarily a string)
-    status: str  # imported, unchanged, unmatched, ambiguous or invalid
+    # matched (read, not yet written), then imported or unchanged; or unmatched, ambiguous
+    # or invalid
+    status: str
     campaign_id: str | None = None
     campaign_ids: tuple[str, ...] = ()  # ambiguous: every campaign of ours with the name
     snapshot_id: str | None = None
     message: str | None = None
+    result: results.ResultInput | None = None  # matched: the snapshot to write
 
 
 def read_campaigns(home: Path, timeout: float, name: str | None = None) -> DatabaseRead:
@@ -156,14 +160,15 @@ def _read(
         return DatabaseRead(path, UNREADABLE, f"{path} could not be read: {exc}.")
 
 
-def import_campaign_rows(
+def match_campaign_rows(
     conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]
 ) -> list[RowImport]:
-    """Record each row as a snapshot of our campaign with exactly its name, unless unchanged.
+    """Match each row to our campaign with exactly its name and parse it as a snapshot;
+    write nothing (``ingest/imports.py`` writes the matched rows).
 
     A name shared by several of our campaigns is ambiguous and imports nothing (guessing
     would credit one campaign with another's results). An invalid row is reported, not
-    raised. Run it inside a transaction: a warehouse error then leaves nothing half-imported.
+    raised. A matched row has status ``matched``, its campaign_id and its ``result``.
     """
     names = Counter(row["campaign_name"] for row in rows if isinstance(row["campaign_name"], str))
     ids_by_name = _campaign_ids_by_name(conn, names)
@@ -201,9 +206,7 @@ def import_campaign_rows(
             )
             continue
         try:
-            snapshot = results.record_results_if_changed(
-                conn, ids[0], _as_result(row), source=SOURCE
-            )
+            result = _as_result(row)
         except ValidationError as exc:
             outcomes.append(
                 RowImport(
@@ -214,12 +217,7 @@ def import_campaign_rows(
                 )
             )
             continue
-        if snapshot is None:
-            outcomes.append(RowImport(name, "unchanged", campaign_id=ids[0]))
-        else:
-            outcomes.append(
-                RowImport(name, "imported", campaign_id=ids[0], snapshot_id=snapshot.snapshot_id)
-            )
+        outcomes.append(RowImport(name, "matched", campaign_id=ids[0], result=result))
     return outcomes
 
 
