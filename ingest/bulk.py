@@ -36,7 +36,20 @@ import pyarrow as pa
 from ingest import costs, pricing, results
 from ingest.errors import ValidationError
 from ingest.loads import new_load_id, record_load
-from ingest.schema import SENDGRID_EVENT_TYPES
+from ingest.tables import (
+    CAMPAIGN_ID,
+    COST_EVENTS,
+    COUNT,
+    DETAILS,
+    MONEY,
+    NAME,
+    RESULT_SNAPSHOTS,
+    SENDGRID_EVENT_TYPES,
+    SENDGRID_EVENTS,
+    TEXT,
+    TIMESTAMP,
+    RawTable,
+)
 from ingest.validation import (
     FUTURE_TOLERANCE,
     MAX_COUNT,
@@ -53,13 +66,12 @@ CHUNK_ROWS = 250_000
 STAGED = "bulk_input"  # the temporary table a load reads its input into
 REFUSED = "bulk_refused"  # the rows a load refuses, before they are quarantined
 
-COST_COLUMNS = ("campaign_id", *(f for f in costs.COST_FIELDS if f != "usage"))
-RESULT_COLUMNS = ("campaign_id", *results.RESULT_FIELDS, "idempotency_key")
-REQUIRED = {
-    "costs": ("campaign_id", "operation", "provider", "occurred_at"),
-    "results": ("campaign_id", "stage", "occurred_at"),
-}
-ALLOWED = {"costs": COST_COLUMNS, "results": RESULT_COLUMNS}
+# a file's columns, and those it must have (declared in ingest/tables.py)
+DECLARED = {"costs": COST_EVENTS, "results": RESULT_SNAPSHOTS}
+COST_COLUMNS = COST_EVENTS.file_keys()
+RESULT_COLUMNS = RESULT_SNAPSHOTS.file_keys()
+REQUIRED = {kind: table.required_file_keys() for kind, table in DECLARED.items()}
+ALLOWED = {kind: table.file_keys() for kind, table in DECLARED.items()}
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 Source = pl.DataFrame | pa.Table | str | Path | Sequence[Mapping[str, Any]]
@@ -310,10 +322,13 @@ def _check_columns(conn: duckdb.DuckDBPyConnection, kind: str) -> None:
 # a load): c__t, its trimmed text or null; c__n, that text as a number or null.
 
 
-def _prepared(columns: tuple[str, ...], numbers: tuple[str, ...], names: tuple[str, ...]) -> str:
-    """The staged rows of one chunk ($2 <= rowid < $3) with c__t and c__n columns, and
-    c__name (normalize_name) for the name columns: computed over their few distinct values
-    and joined back, since a regular expression per row dominated the load."""
+def _prepared(table: RawTable) -> str:
+    """The staged rows of one chunk ($2 <= rowid < $3) with c__t for every column a file
+    gives, c__n for those checked as numbers, and c__name (normalize_name) for the name
+    columns: computed over their few distinct values and joined back, since a regular
+    expression per row dominated the load."""
+    columns, numbers = table.file_keys(), table.inputs_by_rule(MONEY, COUNT)
+    names = table.inputs_by_rule(NAME)
     texts = ", ".join(f"nullif(trim(cast({c} as varchar)), '') as {c}__t" for c in columns)
     parsed = ", ".join(f"try_cast({c}__t as decimal(38, 6)) as {c}__n" for c in numbers)
     normalized = "".join(
@@ -403,6 +418,42 @@ def _bad_money(column: str, field_name: str) -> str:
             then '''{field_name}'' is implausibly large; check the units'"""
 
 
+def _bad_details(column: str) -> str:
+    return f"""
+        when {_text(column)} is not null
+            and coalesce(json_type(try_cast({_text(column)} as json)), '') <> 'OBJECT'
+            then '''{column}'' must be a JSON object'
+        when length({_text(column)}) > {MAX_DETAILS_BYTES}
+            then '''{column}'' is larger than {MAX_DETAILS_BYTES} bytes of JSON'"""
+
+
+def _input_checks(table: RawTable) -> str:
+    """The CASE branches checking each column a file gives, by its declared rule and in
+    the declared order (the first broken rule is the row's reason)."""
+    branches = []
+    for given in table.inputs:
+        if not given.in_file:
+            continue
+        name, rule = given.name, given.rule
+        if rule == CAMPAIGN_ID:
+            branches.append(_BAD_CAMPAIGN_ID)
+        elif rule == NAME:
+            branches.append(_bad_name(name, example=given.example or "a name"))
+        elif rule == MONEY:
+            branches.append(_bad_money(name, name))
+        elif rule == COUNT:
+            branches.append(_bad_count(name, name))
+        elif rule == TEXT:
+            branches.append(_bad_text(name, name, required=False))
+        elif rule == TIMESTAMP:
+            branches.append(_bad_timestamp(name, latest="$1"))
+        elif rule == DETAILS:
+            branches.append(_bad_details(name))
+        else:
+            raise ValueError(f"no SQL check for the rule {rule!r} of {table.name}.{name}")
+    return "".join(branches)
+
+
 def _timestamp(column: str) -> str:
     # with the connection's TimeZone at UTC, a naive time is UTC and an offset converts
     # (computed once in _prepared)
@@ -489,6 +540,11 @@ def _quarantine_refused_rows(
     )
 
 
+def _stored_keys(table: RawTable) -> str:
+    """The stored keys a new row of ``table`` must not repeat (its declared key)."""
+    return f"select {table.key} from raw.{table.name}"
+
+
 def _split_new(
     conn: duckdb.DuckDBPyConnection, table: str, key: str, stored_keys: str
 ) -> tuple[int, int]:
@@ -542,7 +598,7 @@ def _load_costs(
         _price_costs(conn)
         _quarantine_refused_rows(conn, batch_id, "costs", "bulk_costs")
         chunk_loaded, chunk_duplicates = _split_new(
-            conn, "bulk_costs", "key", "select idempotency_key from raw.cost_events"
+            conn, "bulk_costs", "key", _stored_keys(COST_EVENTS)
         )
         conn.execute(
             """
@@ -573,7 +629,6 @@ def _load_costs(
 
 def _costs_validated_sql() -> str:
     """Validate a chunk ($2 <= rowid < $3; $1 is the latest acceptable occurred_at)."""
-    token_checks = "".join(_bad_count(name, name) for name in costs.TOKEN_FIELDS)
     token_columns = ",\n            ".join(
         f"try_cast({_number(name)} as bigint) as {name}" for name in costs.TOKEN_FIELDS
     )
@@ -594,26 +649,12 @@ def _costs_validated_sql() -> str:
     return f"""
     create temp table bulk_costs as
     with
-    {_prepared(COST_COLUMNS, ("cost", "units", *costs.TOKEN_FIELDS), ("operation", "provider"))},
+    {_prepared(COST_EVENTS)},
     checked as (
         select
             row_number,
             case
-                {_BAD_CAMPAIGN_ID}
-                {_bad_name("operation", example="scoring")}
-                {_bad_name("provider", example="outscraper")}
-                {_bad_money("cost", "cost")}
-                {_bad_text("model", "model", required=False)}
-                {_bad_text("item", "item", required=False)}
-                {token_checks}
-                {_bad_count("units", "units")}
-                {_bad_timestamp("occurred_at", latest="$1")}
-                {_bad_text("idempotency_key", "idempotency_key", required=False)}
-                when {_text("details")} is not null
-                    and coalesce(json_type(try_cast({_text("details")} as json)), '') <> 'OBJECT'
-                    then '''details'' must be a JSON object'
-                when length({_text("details")}) > {MAX_DETAILS_BYTES}
-                    then '''details'' is larger than {MAX_DETAILS_BYTES} bytes of JSON'
+                {_input_checks(COST_EVENTS)}
                 when {_text("cost")} is null and not ({has_usage})
                     then 'the cost gives neither cost (dollars) nor usage (units or tokens) '
                         || 'to price it'
@@ -682,9 +723,7 @@ def _load_results(
     conn.execute(_RESULTS_VALIDATED_SQL, [_future_limit(), 0, total])
     _quarantine_inconsistent_snapshots(conn)
     _quarantine_refused_rows(conn, batch_id, "results", "bulk_results")
-    loaded, duplicates = _split_new(
-        conn, "bulk_results", "key", "select idempotency_key from raw.result_snapshots"
-    )
+    loaded, duplicates = _split_new(conn, "bulk_results", "key", _stored_keys(RESULT_SNAPSHOTS))
     figures = ", ".join(results.FIGURE_COLUMN_NAMES)
     conn.execute(
         f"""
@@ -706,7 +745,6 @@ def _load_results(
 
 
 def _results_validated_sql() -> str:
-    count_checks = "".join(_bad_count(name, name) for name in results.COUNT_FIELDS)
     count_columns = ",\n            ".join(
         f"try_cast({_number(name)} as bigint) as {name}" for name in results.COUNT_FIELDS
     )
@@ -728,20 +766,15 @@ def _results_validated_sql() -> str:
     return f"""
     create temp table bulk_results as
     with
-    {_prepared(RESULT_COLUMNS, results.FIGURE_FIELDS, ("stage",))},
+    {_prepared(RESULT_SNAPSHOTS)},
     checked as (
         select
             row_number,
             case
-                {_BAD_CAMPAIGN_ID}
-                {_bad_name("stage", example="outreach")}
-                {count_checks}
-                {_bad_money("revenue", "revenue")}
+                {_input_checks(RESULT_SNAPSHOTS)}
                 when not ({any_figure})
                     then 'the results carry no figures; give at least one'
                 {parts}
-                {_bad_timestamp("occurred_at", latest="$1")}
-                {_bad_text("idempotency_key", "idempotency_key", required=False)}
                 when {_text("campaign_id")} not in {_DEPLOYED}
                     then {_UNKNOWN_CAMPAIGN.format(campaign=_text("campaign_id"))}
             end as reason,
@@ -923,7 +956,7 @@ def _load_sendgrid(
             "select row_number, reason, payload from bulk_sendgrid where reason is not null",
         )
         chunk_loaded, chunk_duplicates = _split_new(
-            conn, "bulk_sendgrid", "sg_event_id", "select sg_event_id from raw.sendgrid_events"
+            conn, "bulk_sendgrid", "sg_event_id", _stored_keys(SENDGRID_EVENTS)
         )
         conn.execute(
             """

@@ -19,6 +19,7 @@ import duckdb
 
 from ingest.errors import ValidationError
 from ingest.loads import new_load_id
+from ingest.tables import CAMPAIGN_EVENTS
 from ingest.validation import (
     check_keys,
     parse_count,
@@ -28,15 +29,7 @@ from ingest.validation import (
     utc_now,
 )
 
-DEPLOY_FIELDS = (
-    "vertical",
-    "location",
-    "prospect_count",
-    "budget",
-    "campaign_name",
-    "sender_name",
-    "sender_company",
-)
+DEPLOY_FIELDS = CAMPAIGN_EVENTS.call_keys()  # declared in ingest/tables.py
 DEFAULT_PROSPECT_COUNT = 50
 DEFAULT_BUDGET = Decimal(100)
 MAX_PROSPECTS = 1_000_000

@@ -13,6 +13,7 @@ from ingest.campaigns import require_campaign
 from ingest.errors import ValidationError
 from ingest.loads import new_load_id
 from ingest.schema import SNAPSHOT_FIGURE_COLUMNS
+from ingest.tables import PARTS_OF, RESULT_SNAPSHOTS
 from ingest.validation import (
     check_keys,
     normalize_name,
@@ -27,7 +28,7 @@ from ingest.validation import (
 FIGURE_COLUMN_NAMES = SNAPSHOT_FIGURE_COLUMNS
 COUNT_FIELDS = tuple(column for column in FIGURE_COLUMN_NAMES if column != "revenue_usd")
 FIGURE_FIELDS = (*COUNT_FIELDS, "revenue")
-RESULT_FIELDS = ("stage", *FIGURE_FIELDS, "occurred_at")
+RESULT_FIELDS = RESULT_SNAPSHOTS.call_keys()  # declared in ingest/tables.py
 _FIGURE_COLUMNS = ", ".join(FIGURE_COLUMN_NAMES)
 # Each figure as of a snapshot, the previous reports carried forward over the SQL window
 # `ordered` (a campaign's snapshots by occurred_at, then seq; 0 before the first report).
@@ -38,13 +39,6 @@ CARRIED_FIGURES_SQL = ",\n".join(
 )
 #: raw.result_snapshots.source of snapshots reported through log_dds_results
 API_SOURCE = "api"
-# each part may not exceed its whole (figure names; the columns are the same names)
-PARTS_OF = (
-    ("leads_qualified", "leads_found"),
-    ("emails_opened", "emails_sent"),
-    ("emails_clicked", "emails_sent"),
-    ("emails_replied", "emails_sent"),
-)
 
 
 @dataclass(frozen=True)
