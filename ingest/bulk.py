@@ -595,7 +595,6 @@ def _load_costs(
     for lo, hi in chunks:
         conn.execute("drop table if exists bulk_costs")
         conn.execute(_COSTS_VALIDATED_SQL, [_future_limit(), lo, hi])
-        _price_costs(conn)
         _quarantine_refused_rows(conn, batch_id, "costs", "bulk_costs")
         chunk_loaded, chunk_duplicates = _split_new(
             conn, "bulk_costs", "key", _stored_keys(COST_EVENTS)
@@ -635,15 +634,15 @@ def _costs_validated_sql() -> str:
     has_usage = " or ".join(f"{_text(name)} is not null" for name in ("units", *costs.TOKEN_FIELDS))
     key_parts = ", ".join(
         [
-            "campaign_id",
-            "operation",
-            "provider",
-            "cast(amount_usd as varchar)",
-            "model",
-            "item",
-            *(f"cast({name} as varchar)" for name in costs.TOKEN_FIELDS),
-            "cast(units as varchar)",
-            "strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%f')",
+            "checked.campaign_id",
+            "checked.operation",
+            "checked.provider",
+            "cast(checked.amount_usd as varchar)",
+            "checked.model",
+            "checked.item",
+            *(f"cast(checked.{name} as varchar)" for name in costs.TOKEN_FIELDS),
+            "cast(checked.units as varchar)",
+            "strftime(checked.occurred_at, '%Y-%m-%dT%H:%M:%S.%f')",
         ]
     )
     return f"""
@@ -674,40 +673,34 @@ def _costs_validated_sql() -> str:
             {_timestamp("occurred_at")} as occurred_at
         from input
     )
+    -- valid rows that gave usage instead of dollars are priced by the single calls' SQL;
+    -- one that cannot be priced is refused with pricing's reason
     select
-        *,
-        cast(null as date) as price_effective_from,
-        -- without a caller's key, the row's content is its identity: the same row loaded
-        -- again (from any format) is a duplicate
-        coalesce(idempotency_key, 'bulk:' || md5(concat_ws('|', {key_parts}))) as key
+        checked.* replace (
+            coalesce(checked.reason, 'cannot price this cost: ' || priced.pricing_error)
+                as reason,
+            coalesce(checked.amount_usd, priced.amount_usd) as amount_usd,
+            coalesce(priced.item, checked.item) as item
+        ),
+        priced.price_effective_from,
+        -- without a caller's key, the row's content (as given: before pricing) is its
+        -- identity: the same row loaded again (from any format) is a duplicate
+        coalesce(checked.idempotency_key, 'bulk:' || md5(concat_ws('|', {key_parts}))) as key
     from checked
+    left join ({pricing.pricing_sql(_TO_PRICE)}) as priced on priced.rid = checked.row_number
     """
 
 
+# the valid rows of `checked` that give usage to price instead of dollars
+_TO_PRICE = f"""(
+    select row_number as rid, provider, coalesce(item, model) as price_item, occurred_at,
+        units, {", ".join(costs.TOKEN_FIELDS)}
+    from checked
+    where reason is null and amount_usd is null
+)"""
+
+
 _COSTS_VALIDATED_SQL = _costs_validated_sql()
-
-
-def _price_costs(conn: duckdb.DuckDBPyConnection) -> None:
-    """Price the valid rows that gave usage instead of dollars, with the single calls' SQL;
-    a row that cannot be priced is quarantined with pricing's reason."""
-    pending = f"""(
-        select row_number as rid, provider, coalesce(item, model) as price_item,
-            occurred_at, units, {", ".join(costs.TOKEN_FIELDS)}
-        from bulk_costs
-        where reason is null and amount_usd is null
-    )"""
-    conn.execute(
-        f"""
-        update bulk_costs
-        set amount_usd = priced.amount_usd,
-            item = priced.item,
-            price_effective_from = priced.price_effective_from,
-            reason = case when priced.pricing_error is not null
-                then 'cannot price this cost: ' || priced.pricing_error end
-        from ({pricing.pricing_sql(pending)}) as priced
-        where bulk_costs.row_number = priced.rid
-        """
-    )
 
 
 # ----------------------------------------------------------------------------- results
