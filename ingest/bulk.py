@@ -14,10 +14,11 @@ not at all. Re-running the same input loads nothing twice: rows are keyed by the
 idempotency key, or (without one) by a hash of their validated content; SendGrid events by
 ``sg_event_id``.
 
-The rules are those of the single calls (``ingest/costs.py``, ``ingest/results.py``,
-``ingest/validation.py``), written as SQL over whole columns; ``tests/test_bulk.py`` feeds
-the same good and bad values through both paths and expects the same outcome. Pricing is
-literally the same SQL (``ingest/pricing.py``).
+The rules are declared once per table (``ingest/tables.py``: each input's rule, in order)
+and evaluated here as SQL over whole columns, by the single calls in Python
+(``ingest/validation.py``); ``tests/test_tables.py`` feeds every declared input's good and
+bad values through both and expects the same verdict. Pricing is literally the same SQL
+(``ingest/pricing.py``). Re-running an input does not quarantine its bad rows twice.
 """
 
 from __future__ import annotations
