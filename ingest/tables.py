@@ -60,7 +60,7 @@ class Column:
 
     @property
     def checks(self) -> tuple[str, ...]:
-        quoted = f'"{self.name}"' if self.name == "event" else self.name
+        quoted = f'"{self.name}"'  # 'event' is an SQL keyword
         checks = []
         if self.allowed:
             checks.append(f"{quoted} in ({', '.join(repr(value) for value in self.allowed)})")
@@ -423,7 +423,7 @@ def create_table_sql(table: RawTable) -> str:
     """The table's DDL, as the declaration says it is."""
     lines = []
     for column in table.columns:
-        parts = [column.name if column.name != "event" else '"event"', column.type]
+        parts = [f'"{column.name}"', column.type]
         if not column.nullable:
             parts.append("not null")
         if column.default is not None:
