@@ -140,10 +140,17 @@ def load(
             f"create temp table {REFUSED} "
             "(row_number bigint, reason varchar, payload json, row_key varchar)"
         )
-        if kind == "sendgrid_events":
+        if kind != "sendgrid_events":
+            _check_columns(conn, kind)
+        fingerprint = _fingerprint(conn, kind, campaign_arg)
+        if _loaded_whole_before(conn, fingerprint):
+            total = fingerprint.split("|")[2]
+            counts = {"rows_read": int(total), "loaded": 0, "duplicates": int(total)}
+            if progress is not None:
+                progress(int(total), int(total))
+        elif kind == "sendgrid_events":
             counts = _load_sendgrid(conn, batch_id, campaign_arg, progress)
         else:
-            _check_columns(conn, kind)
             loader = _load_costs if kind == "costs" else _load_results
             counts = loader(conn, batch_id, progress)
         reasons, previously = _write_quarantine(conn, batch_id, kind)
@@ -169,6 +176,7 @@ def load(
             quarantined=summary.quarantined,
             duplicates=summary.duplicates,
             started_at=started_at,
+            fingerprint=fingerprint,
         )
     except BaseException:
         conn.rollback()
@@ -177,6 +185,28 @@ def load(
         _drop_staged(conn)
     conn.commit()
     return summary
+
+
+def _fingerprint(conn: duckdb.DuckDBPyConnection, kind: str, campaign_arg: str) -> str:
+    """The staged rows as a set: kind, row count and two order-free aggregates of each
+    row's hash (~35 ms per million rows)."""
+    [(count, xor, total)] = conn.execute(
+        f"select count(*), bit_xor(hash({STAGED})), sum(hash({STAGED}) % 1000003) from {STAGED}"
+    ).fetchall()
+    scope = campaign_arg if kind == "sendgrid_events" else ""
+    return f"{kind}|{scope}|{count}|{xor}|{total}"
+
+
+def _loaded_whole_before(conn: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
+    """Whether an earlier load of exactly these rows stored or deduplicated every one of
+    them (quarantined none). Raw tables only grow, so each of its rows is stored and is a
+    duplicate now: there is nothing to check again. An input whose earlier load quarantined
+    rows is checked whole (its campaign may be deployed by now, its price listed)."""
+    row = conn.execute(
+        "select 1 from raw.ingest_batches where fingerprint = ? and quarantined = 0 limit 1",
+        [fingerprint],
+    ).fetchone()
+    return row is not None
 
 
 def _drop_staged(conn: duckdb.DuckDBPyConnection) -> None:

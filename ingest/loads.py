@@ -30,6 +30,7 @@ def record_load(
     quarantined: int,
     duplicates: int,
     started_at: datetime,
+    fingerprint: str | None = None,
 ) -> None:
     """Describe a load in raw.ingest_batches, inside the load's own transaction."""
     if rows_read != loaded + quarantined + duplicates:
@@ -41,8 +42,19 @@ def record_load(
         """
         insert into raw.ingest_batches (
             batch_id, kind, source, rows_read, loaded, quarantined, duplicates,
-            started_at, finished_at
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            started_at, finished_at, fingerprint
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
-        [load_id, kind, source, rows_read, loaded, quarantined, duplicates, started_at, utc_now()],
+        [
+            load_id,
+            kind,
+            source,
+            rows_read,
+            loaded,
+            quarantined,
+            duplicates,
+            started_at,
+            utc_now(),
+            fingerprint,
+        ],
     )

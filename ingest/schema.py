@@ -251,6 +251,12 @@ _V4_LOAD_IDS = (
     f"update {RAW_SCHEMA}.quarantine set row_key = md5(kind || '|' || cast(payload as varchar))",
 )
 
+_V5_LOAD_FINGERPRINTS = (
+    # a bulk load's rows as a set (bulk._fingerprint): loading the same input again, after a
+    # load that quarantined nothing, is known to be all duplicates without checking each row
+    f"alter table {RAW_SCHEMA}.ingest_batches add column if not exists fingerprint varchar",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "campaign, cost and result events", _V1_BASELINE),
     Migration(
@@ -264,6 +270,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _V3_ALL_SENDGRID_EVENTS,
     ),
     Migration(4, "a load id on every raw row; quarantined rows keyed", _V4_LOAD_IDS),
+    Migration(5, "bulk loads' fingerprints", _V5_LOAD_FINGERPRINTS),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

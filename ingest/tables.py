@@ -400,6 +400,9 @@ INGEST_BATCHES = RawTable(
                nullable=False),
         Column("started_at", "TIMESTAMP", "When the load began (UTC).", nullable=False),
         Column("finished_at", "TIMESTAMP", "When it committed (UTC).", nullable=False),
+        Column("fingerprint", "VARCHAR",
+               "Bulk loads: the input's rows as a set (kind, count, order-free hashes). The same "
+               "input again, after a load that quarantined nothing, is all duplicates."),
     ),
     tests=({"expression_is_true": {"arguments": {
         "expression": "rows_read = loaded + quarantined + duplicates"}}},),

@@ -3,7 +3,10 @@ loading the same input again does not quarantine its bad rows a second time."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
+
+import polars as pl
 
 from dds_api.facade import DDSIntegration
 from ingest import imports, spool
@@ -129,3 +132,34 @@ def test_a_source_only_reads_and_the_import_step_writes_one_load(
     [(snapshot_id, load_id)] = stored
     assert snapshot_id == outcomes[0].snapshot_id
     assert loads == [(load_id, "results", dds_sqlite.SOURCE, 1, 1, 0)]
+
+
+def test_the_same_rows_again_are_known_duplicates_and_a_changed_file_is_checked_whole(
+    dds: DDSIntegration, campaign_id: str, tmp_path: Path
+) -> None:
+    rows = [
+        {"campaign_id": campaign_id, "operation": "scraping", "provider": "outscraper",
+         "cost": f"{i}.25", "occurred_at": f"2025-01-0{i}T09:00:00Z"}
+        for i in range(1, 6)
+    ]  # fmt: skip
+    first = dds.ingest("costs", pl.DataFrame(rows))
+    # the same rows in another order: every one is stored, nothing to check again
+    again = dds.ingest("costs", pl.DataFrame(rows[::-1]))
+    # one row changed: the whole input is checked, and only that row loads
+    changed = dds.ingest("costs", pl.DataFrame([*rows[:4], {**rows[4], "cost": "9.50"}]))
+    with dds.warehouse.connect() as conn:
+        [(stored, total)] = conn.execute(
+            "select count(*), sum(amount_usd) from raw.cost_events"
+        ).fetchall()
+        fingerprints = [
+            row[0]
+            for row in conn.execute(
+                "select fingerprint from raw.ingest_batches order by seq"
+            ).fetchall()
+        ]
+    assert (first["loaded"], first["duplicates"]) == (5, 0)
+    assert (again["loaded"], again["duplicates"], again["quarantined"]) == (0, 5, 0)
+    assert (changed["loaded"], changed["duplicates"]) == (1, 4)
+    assert (stored, total) == (6, sum(Decimal(f"{i}.25") for i in range(1, 6)) + Decimal("9.50"))
+    # the rows as a set: the reordered input is recognised, the changed one is not
+    assert fingerprints[0] == fingerprints[1] != fingerprints[2]
