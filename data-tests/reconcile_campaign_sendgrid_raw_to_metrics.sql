@@ -1,5 +1,5 @@
 -- SendGrid outcomes per campaign: messages delivered, bounced, reported as spam and
--- unsubscribed, counted once per message from the raw webhook events, equal
+-- unsubscribed (globally or from the message's group), counted once per message from the raw webhook events, equal
 -- campaign_metrics' (null there without events, compared as 0).
 {{ dds_reconciliation(
     model=source('dds', 'sendgrid_events'),
@@ -9,7 +9,7 @@
         'delivered': "count(distinct case when event = 'delivered' then sg_message_id end)",
         'bounced': "count(distinct case when event = 'bounce' then sg_message_id end)",
         'spam_reports': "count(distinct case when event = 'spamreport' then sg_message_id end)",
-        'unsubscribes': "count(distinct case when event = 'unsubscribe' then sg_message_id end)",
+        'unsubscribes': "count(distinct case when event in ('unsubscribe', 'group_unsubscribe') then sg_message_id end)",
     },
     compare_measures={
         'delivered': 'sum(emails_delivered)',

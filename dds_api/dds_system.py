@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dds_api import shapes
-from ingest import campaigns
+from ingest import campaigns, imports
 from ingest.settings import Settings
 from ingest.sources import dds_home, dds_sqlite
 from ingest.warehouse import Warehouse
@@ -44,7 +44,7 @@ def campaign_details(warehouse: Warehouse, settings: Settings, campaign_id: str)
     preview: dict[str, Any] | None = None
     if read.rows:
         with warehouse.connect(reading=True) as conn:
-            (outcome,) = dds_sqlite.import_campaign_rows(conn, read.rows, write=False)
+            (outcome,) = imports.preview_campaign_rows(conn, read.rows)
         preview = shapes.row_import(outcome)
         if outcome.campaign_id not in (None, campaign_id):
             preview.update(
@@ -119,7 +119,7 @@ def _summary(outcomes: list[dds_sqlite.RowImport]) -> dict[str, list[Any]]:
 def _import(warehouse: Warehouse, rows: tuple[dict[str, Any], ...]) -> list[dds_sqlite.RowImport]:
     # one transaction: a warehouse error leaves nothing half-imported
     with warehouse.transaction() as conn:
-        return dds_sqlite.import_campaign_rows(conn, rows)
+        return imports.import_campaign_rows(conn, rows)
 
 
 def _ops_db(home: Path, settings: Settings) -> dict[str, Any]:

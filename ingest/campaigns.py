@@ -18,6 +18,8 @@ from typing import Any
 import duckdb
 
 from ingest.errors import ValidationError
+from ingest.loads import new_load_id
+from ingest.tables import CAMPAIGN_EVENTS
 from ingest.validation import (
     check_keys,
     parse_count,
@@ -27,15 +29,7 @@ from ingest.validation import (
     utc_now,
 )
 
-DEPLOY_FIELDS = (
-    "vertical",
-    "location",
-    "prospect_count",
-    "budget",
-    "campaign_name",
-    "sender_name",
-    "sender_company",
-)
+DEPLOY_FIELDS = CAMPAIGN_EVENTS.call_keys()  # declared in ingest/tables.py
 DEFAULT_PROSPECT_COUNT = 50
 DEFAULT_BUDGET = Decimal(100)
 MAX_PROSPECTS = 1_000_000
@@ -113,6 +107,8 @@ def record_deployment(
     conn: duckdb.DuckDBPyConnection,
     deployment: Deployment,
     estimated_costs: Mapping[str, Decimal],
+    *,
+    load_id: str | None = None,
 ) -> str:
     """Append the 'deployed' event; refuse a budget below the estimate. Returns the id."""
     total = estimated_costs["total"]
@@ -137,8 +133,8 @@ def record_deployment(
         insert into raw.campaign_events (
             event_id, campaign_id, event_type, reason, campaign_name, vertical, location,
             prospect_count, budget_usd, sender_name, sender_company, estimated_cost_usd,
-            config, occurred_at, ingested_at
-        ) values (?, ?, 'deployed', 'user', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            config, occurred_at, ingested_at, batch_id
+        ) values (?, ?, 'deployed', 'user', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             uuid.uuid4().hex,
@@ -154,6 +150,7 @@ def record_deployment(
             json.dumps(config, sort_keys=True),
             now,
             now,
+            load_id or new_load_id(),
         ],
     )
     return campaign_id
@@ -210,6 +207,7 @@ def record_transition(
     *,
     rule_id: str | None = None,
     rule_value: float | None = None,
+    load_id: str | None = None,
 ) -> Transition:
     """Append a lifecycle event if the transition is allowed; a repeat is a no-op.
 
@@ -226,10 +224,20 @@ def record_transition(
         """
         insert into raw.campaign_events (
             event_id, campaign_id, event_type, reason, rule_id, rule_value, occurred_at,
-            ingested_at
-        ) values (?, ?, ?, ?, ?, ?, ?, ?)
+            ingested_at, batch_id
+        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
-        [uuid.uuid4().hex, campaign_id, event_type, reason, rule_id, rule_value, now, now],
+        [
+            uuid.uuid4().hex,
+            campaign_id,
+            event_type,
+            reason,
+            rule_id,
+            rule_value,
+            now,
+            now,
+            load_id or new_load_id(),
+        ],
     )
     return Transition(campaign_id, state, target, changed=True)
 

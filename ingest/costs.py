@@ -19,6 +19,8 @@ import duckdb
 from ingest import pricing
 from ingest.campaigns import require_campaign
 from ingest.errors import ValidationError
+from ingest.loads import new_load_id
+from ingest.tables import COST_EVENTS
 from ingest.validation import (
     check_keys,
     normalize_name,
@@ -32,26 +34,16 @@ from ingest.validation import (
 )
 
 TOKEN_FIELDS = tuple(pricing.TOKEN_UNITS.values())
-COST_FIELDS = (
-    "operation",
-    "provider",
-    "cost",
-    "details",
-    "model",
-    "item",
-    *TOKEN_FIELDS,
-    "usage",
-    "units",
-    "occurred_at",
-    "idempotency_key",
-)
+# the keys a call may give, and those it must (declared in ingest/tables.py)
+COST_FIELDS = COST_EVENTS.call_keys()
+REQUIRED_FIELDS = COST_EVENTS.required_call_keys()
 # Usage fields that the spec's example passes inside 'details'; we lift them into columns.
 _DETAIL_USAGE_FIELDS = ("model", "input_tokens", "output_tokens")
 # The keys of an Anthropic Messages API response's `usage` object. Only the token counts are
 # priced; `cache_creation` (the 5-minute/1-hour split), `server_tool_use` and `service_tier`
 # are kept in details.
 ANTHROPIC_USAGE_FIELDS = (*TOKEN_FIELDS, "cache_creation", "server_tool_use", "service_tier")
-EXAMPLE = "{'operation': 'scoring', 'provider': 'anthropic', 'cost': 0.15}"
+EXAMPLE = repr(dict(COST_EVENTS.example))
 
 
 @dataclass(frozen=True)
@@ -91,7 +83,7 @@ class LoggedCost:
 def parse_cost(costs: object) -> CostEvent:
     costs = require_mapping(costs, "costs", EXAMPLE)
     check_keys(costs, COST_FIELDS, "cost")
-    for required in ("operation", "provider"):
+    for required in REQUIRED_FIELDS:
         if required not in costs:
             raise ValidationError(
                 f"The cost is missing '{required}'. A cost needs operation, provider and "
@@ -198,7 +190,13 @@ def priced(conn: duckdb.DuckDBPyConnection, event: CostEvent) -> CostEvent:
     )
 
 
-def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEvent) -> LoggedCost:
+def record_cost(
+    conn: duckdb.DuckDBPyConnection,
+    campaign_id: str,
+    event: CostEvent,
+    *,
+    load_id: str | None = None,
+) -> LoggedCost:
     """Append a cost event; a repeated idempotency key is a no-op returning the first id.
 
     Each DuckDB statement costs about a millisecond here, so the common path (no key) is one
@@ -216,19 +214,21 @@ def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEv
             return LoggedCost(row[0], first, duplicate=True)
     event = priced(conn, event)
     cost_id = uuid.uuid4().hex
-    inserted = conn.execute(
+    # the insert's result is its row count; RETURNING on an INSERT ... SELECT cost several
+    # times the insert itself (bench/bench_ingest.py)
+    [(inserted,)] = conn.execute(
         """
         insert into raw.cost_events (
             cost_id, campaign_id, operation, provider, amount_usd, model, input_tokens,
             output_tokens, units, details, idempotency_key, occurred_at, ingested_at,
-            item, cache_creation_input_tokens, cache_read_input_tokens, price_effective_from
+            item, cache_creation_input_tokens, cache_read_input_tokens, price_effective_from,
+            batch_id
         )
-        select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+        select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
         where exists (
             select 1 from raw.campaign_events
             where campaign_id = $2 and event_type = 'deployed'
         )
-        returning cost_id
         """,
         [
             cost_id,
@@ -248,8 +248,9 @@ def record_cost(conn: duckdb.DuckDBPyConnection, campaign_id: str, event: CostEv
             event.tokens["cache_creation_input_tokens"],
             event.tokens["cache_read_input_tokens"],
             event.price_effective_from,
+            load_id or new_load_id(),
         ],
-    ).fetchone()
+    ).fetchall()
     if not inserted:
         require_campaign(conn, campaign_id)  # raises the not-found error
     return LoggedCost(cost_id, event, duplicate=False)

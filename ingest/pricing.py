@@ -47,24 +47,22 @@ def pricing_sql(pending: str) -> str:
     """
     token_units = ", ".join(f"'{unit}'" for unit in TOKEN_UNITS)
     rate_columns = ",\n            ".join(
-        f"max(case when prices.unit = '{unit}' then prices.pico_per_unit end) as {column}_rate"
+        f"max(case when unit = '{unit}' then pico_per_unit end) as {column}_rate"
         for unit, column in TOKEN_UNITS.items()
     )
     missing_rate_checks = "\n".join(
-        f"""            when coalesce(pending.{column}, 0) > 0 and rates.{column}_rate is null
-                then 'the price list has no {unit} price for ' || pending.provider || ' '
-                    || items.item || ' in force at ' || cast(pending.occurred_at as varchar)"""
+        f"""            when coalesce({column}, 0) > 0 and {column}_rate is null
+                then 'the price list has no {unit} price for ' || provider || ' '
+                    || item || ' in force at ' || cast(occurred_at as varchar)"""
         for unit, column in TOKEN_UNITS.items()
     )
     amount_terms = " + ".join(
-        f"coalesce(pending.{column}, 0) * coalesce(rates.{column}_rate, 0)"
-        for column in TOKEN_UNITS.values()
+        f"coalesce({column}, 0) * coalesce({column}_rate, 0)" for column in TOKEN_UNITS.values()
     )
+    # Each price version's rates are computed once (a handful of rows), and each event finds
+    # its version with one ASOF join: no per-event grouping or joins on the event's id.
     return f"""
     with
-    pending as (
-        select {", ".join(PRICING_INPUT_COLUMNS)} from {pending}
-    ),
     prices as (
         select
             provider, item, unit, cast(effective_from as timestamp) as effective_from,
@@ -80,66 +78,59 @@ def pricing_sql(pending: str) -> str:
         group by provider
         having count(distinct item) = 1
     ),
-    items as (
-        select pending.rid, coalesce(pending.price_item, sole_items.item) as item
-        from pending
-        left join sole_items on pending.provider = sole_items.provider
-    ),
     versions as (
-        select distinct provider, item, effective_from from prices
-    ),
-    chosen as (
-        select pending.rid, versions.effective_from
-        from pending
-        inner join items on pending.rid = items.rid
-        asof inner join versions
-            on pending.provider = versions.provider
-            and items.item = versions.item
-            and pending.occurred_at >= versions.effective_from
-    ),
-    rates as (
         select
-            chosen.rid,
-            any_value(chosen.effective_from) as effective_from,
-            bool_or(prices.pico_per_unit is null) as has_bad_quantity,
+            provider,
+            item,
+            effective_from,
+            bool_or(pico_per_unit is null) as has_bad_quantity,
             {rate_columns},
-            max(case when prices.unit not in ({token_units}) then prices.pico_per_unit end)
-                as units_rate,
-            count(case when prices.unit not in ({token_units}) then 1 end) as unit_row_count
-        from chosen
-        inner join pending on chosen.rid = pending.rid
-        inner join items on chosen.rid = items.rid
-        inner join prices
-            on pending.provider = prices.provider
-            and items.item = prices.item
-            and chosen.effective_from = prices.effective_from
-        group by chosen.rid
+            max(case when unit not in ({token_units}) then pico_per_unit end) as units_rate,
+            count(case when unit not in ({token_units}) then 1 end) as unit_row_count
+        from prices
+        group by provider, item, effective_from
+    ),
+    pending as (
+        select
+            {", ".join(f"given.{column}" for column in PRICING_INPUT_COLUMNS)},
+            coalesce(given.price_item, sole_items.item) as item
+        from (select {", ".join(PRICING_INPUT_COLUMNS)} from {pending}) as given
+        left join sole_items on given.provider = sole_items.provider
+    ),
+    rated as (
+        select
+            pending.*,
+            versions.effective_from as version_from,
+            versions.* exclude (provider, item, effective_from)
+        from pending
+        asof left join versions
+            on pending.provider = versions.provider
+            and pending.item = versions.item
+            and pending.occurred_at >= versions.effective_from
     ),
     checked as (
         select
-            pending.rid,
-            items.item,
-            cast(rates.effective_from as date) as price_effective_from,
+            rid,
+            item,
+            cast(version_from as date) as price_effective_from,
             case
-                when items.item is null
-                    then 'say which ' || pending.provider || ' item or model to price: the price '
+                when item is null
+                    then 'say which ' || provider || ' item or model to price: the price '
                         || 'list has several or none for it'
-                when rates.rid is null
-                    then 'the price list has no ' || pending.provider || ' ' || items.item
-                        || ' price in force at ' || cast(pending.occurred_at as varchar)
-                when rates.has_bad_quantity
-                    then 'the price list gives ' || pending.provider || ' ' || items.item
+                when version_from is null
+                    then 'the price list has no ' || provider || ' ' || item
+                        || ' price in force at ' || cast(occurred_at as varchar)
+                when has_bad_quantity
+                    then 'the price list gives ' || provider || ' ' || item
                         || ' a per_quantity that does not divide 1000000'
-                when coalesce(pending.units, 0) > 0 and rates.unit_row_count <> 1
-                    then 'the price list has no single per-unit price for ' || pending.provider
-                        || ' ' || items.item || ' (it is priced by tokens)'
+                when coalesce(units, 0) > 0 and unit_row_count <> 1
+                    then 'the price list has no single per-unit price for ' || provider
+                        || ' ' || item || ' (it is priced by tokens)'
 {missing_rate_checks}
             end as pricing_error,
-            coalesce(cast(pending.units as hugeint), 0) * coalesce(rates.units_rate, 0)
+            coalesce(cast(units as hugeint), 0) * coalesce(units_rate, 0)
                 + {amount_terms} as amount_pico
-        from pending
-        inner join items on pending.rid = items.rid
-        left join rates on pending.rid = rates.rid
+        from rated
     )
     select
         rid,

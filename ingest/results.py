@@ -11,7 +11,9 @@ import duckdb
 
 from ingest.campaigns import require_campaign
 from ingest.errors import ValidationError
+from ingest.loads import new_load_id
 from ingest.schema import SNAPSHOT_FIGURE_COLUMNS
+from ingest.tables import PARTS_OF, RESULT_SNAPSHOTS
 from ingest.validation import (
     check_keys,
     normalize_name,
@@ -26,7 +28,7 @@ from ingest.validation import (
 FIGURE_COLUMN_NAMES = SNAPSHOT_FIGURE_COLUMNS
 COUNT_FIELDS = tuple(column for column in FIGURE_COLUMN_NAMES if column != "revenue_usd")
 FIGURE_FIELDS = (*COUNT_FIELDS, "revenue")
-RESULT_FIELDS = ("stage", *FIGURE_FIELDS, "occurred_at")
+RESULT_FIELDS = RESULT_SNAPSHOTS.call_keys()  # declared in ingest/tables.py
 _FIGURE_COLUMNS = ", ".join(FIGURE_COLUMN_NAMES)
 # Each figure as of a snapshot, the previous reports carried forward over the SQL window
 # `ordered` (a campaign's snapshots by occurred_at, then seq; 0 before the first report).
@@ -37,13 +39,6 @@ CARRIED_FIGURES_SQL = ",\n".join(
 )
 #: raw.result_snapshots.source of snapshots reported through log_dds_results
 API_SOURCE = "api"
-# each part may not exceed its whole (figure names; the columns are the same names)
-PARTS_OF = (
-    ("leads_qualified", "leads_found"),
-    ("emails_opened", "emails_sent"),
-    ("emails_clicked", "emails_sent"),
-    ("emails_replied", "emails_sent"),
-)
 
 
 @dataclass(frozen=True)
@@ -96,6 +91,7 @@ def record_results(
     result: ResultInput,
     *,
     source: str = API_SOURCE,
+    load_id: str | None = None,
 ) -> Snapshot:
     """Append a cumulative snapshot holding only the figures given (the rest NULL).
 
@@ -116,10 +112,19 @@ def record_results(
         f"""
         insert into raw.result_snapshots (
             snapshot_id, campaign_id, stage, {_FIGURE_COLUMNS}, source, occurred_at,
-            ingested_at
-        ) values (?, ?, ?, {", ".join("?" for _ in FIGURE_FIELDS)}, ?, ?, ?)
+            ingested_at, batch_id
+        ) values (?, ?, ?, {", ".join("?" for _ in FIGURE_FIELDS)}, ?, ?, ?, ?)
         """,
-        [snapshot_id, campaign_id, result.stage, *given, source, result.occurred_at, utc_now()],
+        [
+            snapshot_id,
+            campaign_id,
+            result.stage,
+            *given,
+            source,
+            result.occurred_at,
+            utc_now(),
+            load_id or new_load_id(),
+        ],
     )
     return Snapshot(snapshot_id, result.stage, merged[snapshot_id], result.occurred_at)
 
@@ -160,14 +165,19 @@ def merged_snapshots(
 
 
 def record_results_if_changed(
-    conn: duckdb.DuckDBPyConnection, campaign_id: str, result: ResultInput, *, source: str
+    conn: duckdb.DuckDBPyConnection,
+    campaign_id: str,
+    result: ResultInput,
+    *,
+    source: str,
+    load_id: str | None = None,
 ) -> Snapshot | None:
     """For a source that re-reports the same totals (a periodic import): append a snapshot
     only when a figure it gives differs from that source's latest snapshot, so that
     importing again writes nothing. Returns None when nothing changed."""
     if not reports_change(conn, campaign_id, result, source=source):
         return None
-    return record_results(conn, campaign_id, result, source=source)
+    return record_results(conn, campaign_id, result, source=source, load_id=load_id)
 
 
 def reports_change(

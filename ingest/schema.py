@@ -16,32 +16,16 @@ from dataclasses import dataclass
 
 import duckdb
 
+from ingest.tables import COUNT_FIGURES, RAW_SCHEMA, SENDGRID_EVENT_TYPES
 from ingest.validation import utc_now
 
-RAW_SCHEMA = "raw"
-LIFECYCLE_EVENT_TYPES = ("deployed", "started", "paused", "stopped")
-SENDGRID_EVENT_TYPES = (
-    "processed",
-    "delivered",
-    "open",
-    "click",
-    "bounce",
-    "dropped",
-    "deferred",
-    "spamreport",
-    "unsubscribe",
-)
-# The figures of a result snapshot; from version 2 a figure the caller left out is NULL and
-# dbt carries the previous value forward (in occurred_at order, so late snapshots are fine).
-SNAPSHOT_FIGURE_COLUMNS = (
-    "leads_found",
-    "leads_qualified",
-    "emails_sent",
-    "emails_opened",
-    "emails_clicked",
-    "emails_replied",
-    "revenue_usd",
-)
+# The tables' rules are declared in ingest/tables.py; these migrations, written once each,
+# build what the declarations say (tests/test_tables.py).
+SNAPSHOT_FIGURE_COLUMNS = (*COUNT_FIGURES, "revenue_usd")
+# Version 2 accepted these only; its migration keeps creating the table it created.
+_V2_SENDGRID_EVENT_TYPES = SENDGRID_EVENT_TYPES[:9]
+# Version 3 accepts all eleven; a type SendGrid adds later needs a migration of its own.
+_V3_SENDGRID_EVENT_TYPES = SENDGRID_EVENT_TYPES[:11]
 
 
 @dataclass(frozen=True)
@@ -182,7 +166,7 @@ _V2_REAL_INPUTS = (
         campaign_id     varchar not null,
         sg_message_id   varchar not null,
         event           varchar not null
-            check (event in ({", ".join(f"'{name}'" for name in SENDGRID_EVENT_TYPES)})),
+            check (event in ({", ".join(f"'{name}'" for name in _V2_SENDGRID_EVENT_TYPES)})),
         email           varchar,
         -- open events: true when SendGrid marks the open as a machine (privacy proxy) open
         machine_open    boolean,
@@ -225,6 +209,54 @@ _V2_REAL_INPUTS = (
     """,
 )
 
+_SENDGRID_COLUMNS = (
+    "sg_event_id, seq, campaign_id, sg_message_id, event, email, machine_open, bounce_type, "
+    "url, payload, batch_id, occurred_at, ingested_at"
+)
+_V3_ALL_SENDGRID_EVENTS = (
+    # DuckDB cannot alter a CHECK constraint: raw.sendgrid_events is rebuilt with one that
+    # admits group_unsubscribe and group_resubscribe, every row copied as it was, seq included.
+    f"""
+    create table {RAW_SCHEMA}.sendgrid_events_v3 (
+        sg_event_id     varchar not null,
+        seq             bigint not null default nextval('{RAW_SCHEMA}.event_seq'),
+        campaign_id     varchar not null,
+        sg_message_id   varchar not null,
+        event           varchar not null
+            check (event in ({", ".join(f"'{name}'" for name in _V3_SENDGRID_EVENT_TYPES)})),
+        email           varchar,
+        machine_open    boolean,
+        bounce_type     varchar,
+        url             varchar,
+        payload         json not null,
+        batch_id        varchar,
+        occurred_at     timestamp not null,
+        ingested_at     timestamp not null
+    )
+    """,
+    f"insert into {RAW_SCHEMA}.sendgrid_events_v3 ({_SENDGRID_COLUMNS}) "
+    f"select {_SENDGRID_COLUMNS} from {RAW_SCHEMA}.sendgrid_events order by seq",
+    f"drop table {RAW_SCHEMA}.sendgrid_events",
+    f"alter table {RAW_SCHEMA}.sendgrid_events_v3 rename to sendgrid_events",
+)
+
+_V4_LOAD_IDS = (
+    # Every raw row names the load that wrote it in batch_id (the name bulk loads already
+    # used): a bulk load or spool drain (recorded in raw.ingest_batches) or a single call.
+    # Rows written before version 4 by single calls keep it null.
+    f"alter table {RAW_SCHEMA}.campaign_events add column if not exists batch_id varchar",
+    # A quarantined row's identity (its kind and content), so that loading the same input
+    # again does not quarantine its bad rows a second time.
+    f"alter table {RAW_SCHEMA}.quarantine add column if not exists row_key varchar",
+    f"update {RAW_SCHEMA}.quarantine set row_key = md5(kind || '|' || cast(payload as varchar))",
+)
+
+_V5_LOAD_FINGERPRINTS = (
+    # a bulk load's rows as a set (bulk._fingerprint): loading the same input again, after a
+    # load that quarantined nothing, is known to be all duplicates without checking each row
+    f"alter table {RAW_SCHEMA}.ingest_batches add column if not exists fingerprint varchar",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "campaign, cost and result events", _V1_BASELINE),
     Migration(
@@ -232,6 +264,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "priced costs, SendGrid events, quarantine, ingest batches, nullable snapshot figures",
         _V2_REAL_INPUTS,
     ),
+    Migration(
+        3,
+        "every SendGrid event type (group unsubscribes and resubscribes)",
+        _V3_ALL_SENDGRID_EVENTS,
+    ),
+    Migration(4, "a load id on every raw row; quarantined rows keyed", _V4_LOAD_IDS),
+    Migration(5, "bulk loads' fingerprints", _V5_LOAD_FINGERPRINTS),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

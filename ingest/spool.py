@@ -34,6 +34,7 @@ import duckdb
 
 from ingest import campaigns, costs, results
 from ingest.errors import ValidationError
+from ingest.loads import new_load_id, record_load
 from ingest.validation import utc_now
 
 APPLIED_TABLE = "main.dds_spool_applied"
@@ -132,21 +133,27 @@ def transition_write(campaign_id: str, event_type: str, reason: str) -> Write:
     return Write("transition", campaign_id, {"event_type": event_type, "reason": reason})
 
 
-def _apply_cost(conn: duckdb.DuckDBPyConnection, write: Write) -> None:
-    costs.record_cost(conn, write.campaign_id, costs.CostEvent(**write.payload))
+def _apply_cost(conn: duckdb.DuckDBPyConnection, write: Write, load_id: str) -> None:
+    costs.record_cost(conn, write.campaign_id, costs.CostEvent(**write.payload), load_id=load_id)
 
 
-def _apply_results(conn: duckdb.DuckDBPyConnection, write: Write) -> None:
-    results.record_results(conn, write.campaign_id, results.ResultInput(**write.payload))
-
-
-def _apply_transition(conn: duckdb.DuckDBPyConnection, write: Write) -> None:
-    campaigns.record_transition(
-        conn, write.campaign_id, write.payload["event_type"], write.payload["reason"]
+def _apply_results(conn: duckdb.DuckDBPyConnection, write: Write, load_id: str) -> None:
+    results.record_results(
+        conn, write.campaign_id, results.ResultInput(**write.payload), load_id=load_id
     )
 
 
-APPLIERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Write], None]] = {
+def _apply_transition(conn: duckdb.DuckDBPyConnection, write: Write, load_id: str) -> None:
+    campaigns.record_transition(
+        conn,
+        write.campaign_id,
+        write.payload["event_type"],
+        write.payload["reason"],
+        load_id=load_id,
+    )
+
+
+APPLIERS: dict[str, Callable[[duckdb.DuckDBPyConnection, Write, str], None]] = {
     "cost": _apply_cost,
     "results": _apply_results,
     "transition": _apply_transition,
@@ -307,14 +314,14 @@ def drain(conn: duckdb.DuckDBPyConnection, spool: Spool) -> int:
     )
     while batch := spool.pending(up_to=up_to):
         try:
-            done, refused = _apply_batch(conn, batch)
+            done, refused = _apply_batch(conn, batch, str(spool.path))
         except duckdb.Error:
             # a storage-level failure in one row rolled the batch back: go row by row, so
             # that only that row is refused
             done, refused = [], []
             for item in batch:
                 try:
-                    one_done, one_refused = _apply_batch(conn, [item])
+                    one_done, one_refused = _apply_batch(conn, [item], str(spool.path))
                 except duckdb.Error as exc:
                     one_done, one_refused = [], [(item, f"the warehouse refused it: {exc}")]
                 done += one_done
@@ -325,10 +332,14 @@ def drain(conn: duckdb.DuckDBPyConnection, spool: Spool) -> int:
 
 
 def _apply_batch(
-    conn: duckdb.DuckDBPyConnection, batch: list[Pending]
+    conn: duckdb.DuckDBPyConnection, batch: list[Pending], source: str
 ) -> tuple[list[Pending], list[tuple[Pending, str]]]:
+    """Apply one batch in one transaction: one load, recorded in raw.ingest_batches (kind
+    'spool') under the load id its rows carry."""
     done: list[Pending] = []
     refused: list[tuple[Pending, str]] = []
+    load_id = new_load_id()
+    started_at = utc_now()
     conn.begin()
     try:
         ids = [item.spool_id for item in batch]
@@ -346,7 +357,7 @@ def _apply_batch(
             try:
                 # the state checks raise before the applier's first insert, so a refusal
                 # leaves the transaction clean for the rows after it
-                APPLIERS[item.write.kind](conn, item.write)
+                APPLIERS[item.write.kind](conn, item.write, load_id)
             except ValidationError as exc:
                 refused.append((item, exc.message))
                 continue
@@ -355,6 +366,19 @@ def _apply_batch(
         if applied:  # one statement for the batch: each costs ~1 ms or more
             conn.execute(
                 f"insert into {APPLIED_TABLE} select unnest(?::varchar[]), ?", [applied, utc_now()]
+            )
+            # refused rows go to the spool's own table, not raw.quarantine; rows applied
+            # before a crash count as duplicates
+            record_load(
+                conn,
+                load_id,
+                kind="spool",
+                source=source,
+                rows_read=len(batch),
+                loaded=len(applied),
+                quarantined=len(refused),
+                duplicates=len(done) - len(applied),
+                started_at=started_at,
             )
     except BaseException:
         conn.rollback()

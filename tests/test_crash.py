@@ -215,11 +215,17 @@ def _cost(i: int) -> CostEvent:
 
 BULK = textwrap.dedent("""
     import sys
+    import time
     from dds_api import get_dds
+
+    def inside(done, total):
+        # the first chunk is written, the transaction still open: wait here to be killed
+        print("inside", done, flush=True)
+        time.sleep(60)
 
     dds = get_dds()
     print("loading", flush=True)
-    summary = dds.ingest("costs", sys.argv[1])
+    summary = dds.ingest("costs", sys.argv[1], progress=inside)
     print("done", summary["loaded"], flush=True)  # the acknowledgement
 """)
 
@@ -245,7 +251,9 @@ def test_killed_bulk_ingest_leaves_nothing_half_written(
     ).write_parquet(path)
     loader = _start(BULK, warehouse_path, str(path))
     assert loader.stdout is not None and loader.stdout.readline().strip() == "loading"
-    time.sleep(1.5)  # inside the load: it takes several seconds for 400k rows
+    # killed inside the load's transaction, once its first chunk of rows is written (a
+    # fixed sleep raced the load as it got faster)
+    assert loader.stdout.readline().split()[0] == "inside"
     os.kill(loader.pid, signal.SIGKILL)
     loader.wait()
     assert loader.stdout.read() == ""  # killed before it acknowledged anything

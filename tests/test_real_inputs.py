@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from dds_api.cli import main
 from dds_api.facade import DDSIntegration
 from dds_api.project import build
+from ingest.schema import SENDGRID_EVENT_TYPES
 
 from .conftest import SPEC_CONFIG, make_dds, raw_state
 
@@ -290,6 +291,41 @@ def test_sendgrid_batches_with_retries_give_unique_message_counts(
     assert "no campaign_id custom arg" in reasons[13]
     assert "dds_not_ours is not deployed" in reasons[14]
     assert "unknown SendGrid event 'group_unsubscribe_typo'" in reasons[15]
+
+
+def test_every_sendgrid_event_type_is_stored_and_a_group_unsubscribe_counts_once(
+    dds: DDSIntegration, campaign_id: str
+) -> None:
+    group = {"asm_group_id": 42}
+    events = [
+        # g1: unsubscribed from its group, then resubscribed: still counted as unsubscribed
+        sendgrid_event(campaign_id, "g1", "processed", 0),
+        sendgrid_event(campaign_id, "g1", "delivered", 1),
+        sendgrid_event(campaign_id, "g1", "group_unsubscribe", 5, **group),
+        sendgrid_event(campaign_id, "g1", "group_resubscribe", 9, **group),
+        # g2: unsubscribed from its group and globally: one unsubscribed message
+        sendgrid_event(campaign_id, "g2", "processed", 0),
+        sendgrid_event(campaign_id, "g2", "delivered", 1),
+        sendgrid_event(campaign_id, "g2", "group_unsubscribe", 5, **group),
+        sendgrid_event(campaign_id, "g2", "unsubscribe", 6),
+        # g3: every other type SendGrid sends
+        *(
+            sendgrid_event(campaign_id, "g3", event, n)
+            for n, event in enumerate(
+                ("processed", "deferred", "delivered", "open", "click", "spamreport", "bounce")
+            )
+        ),
+        sendgrid_event(campaign_id, "g4", "dropped", 0),
+    ]
+    summary = dds.log_sendgrid_events(events)
+    assert (summary["loaded"], summary["quarantined"]) == (len(events), 0), summary
+    with dds.warehouse.connect() as conn:
+        stored = {
+            row[0] for row in conn.execute("select event from raw.sendgrid_events").fetchall()
+        }
+    assert stored == set(SENDGRID_EVENT_TYPES)
+    row = metrics(dds, campaign_id)
+    assert (row["unsubscribes"], row["emails_delivered"], row["emails_sent"]) == (2, 3, 3)
 
 
 def test_a_webhook_body_that_is_not_an_array_is_refused(dds: DDSIntegration) -> None:

@@ -8,7 +8,7 @@ read must not fail because a neighbouring system is busy or half-installed.
 campaigns.db's ``campaigns`` table holds one row of cumulative totals per DDS campaign; each
 row becomes a result snapshot of *our* campaign with exactly the same name (the newest that
 is not stopped), tagged with source ``dds_campaigns_db``, through the same validation and
-writer as log_dds_results.
+writer as log_dds_results. This module only reads and matches; ``ingest/imports.py`` writes.
 ops.db ("operations tracking") has no documented schema, so we only report its tables and
 row counts.
 """
@@ -78,11 +78,14 @@ class RowImport:
     """What became of one campaigns.db row."""
 
     campaign_name: object  # as DDS stored it (not necessarily a string)
-    status: str  # imported (pending when not written), unchanged, unmatched, ambiguous, invalid
+    # matched (read, not yet written), then imported, unchanged or (a preview) pending; or
+    # unmatched, ambiguous or invalid
+    status: str
     campaign_id: str | None = None
     campaign_ids: tuple[str, ...] = ()  # ambiguous: every campaign of ours with the name
     snapshot_id: str | None = None
     message: str | None = None
+    result: results.ResultInput | None = None  # matched: the snapshot to write
 
 
 def read_campaigns(home: Path, timeout: float, name: str | None = None) -> DatabaseRead:
@@ -157,19 +160,18 @@ def _read(
         return DatabaseRead(path, UNREADABLE, f"{path} could not be read: {exc}.")
 
 
-def import_campaign_rows(
-    conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]], *, write: bool = True
+def match_campaign_rows(
+    conn: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]
 ) -> list[RowImport]:
-    """Record each row as a snapshot of the campaign its name resolves to, unless unchanged.
+    """Match each row to the campaign its name resolves to and parse it as a snapshot;
+    write nothing (``ingest/imports.py`` writes the matched rows).
 
     A name resolves to the newest campaign of ours deployed under exactly that name that is
     not stopped (DDS keeps one row per name, so a name reused after a campaign stopped
     belongs to the new campaign); when every such campaign is stopped, to the only one, and
     a name shared by several stopped campaigns is ambiguous and imports nothing. An invalid
-    row is reported, not raised. With ``write`` False nothing is written and a row that
-    would be imported is reported as ``pending`` (its consistency with the campaign's other
-    snapshots is checked when it is imported). Run a write inside a transaction: a
-    warehouse error then leaves nothing half-imported.
+    row is reported, not raised. A matched row has status ``matched``, its campaign_id and
+    its ``result``.
     """
     names = Counter(row["campaign_name"] for row in rows if isinstance(row["campaign_name"], str))
     candidates_by_name = _campaigns_by_name(conn, names)
@@ -208,35 +210,20 @@ def import_campaign_rows(
                 )
             )
             continue
-        outcomes.append(_import_row(conn, campaign_id, row, write=write))
-    return outcomes
-
-
-def _import_row(
-    conn: duckdb.DuckDBPyConnection, campaign_id: str, row: dict[str, Any], *, write: bool
-) -> RowImport:
-    name = row["campaign_name"]
-    try:
-        result = _as_result(conn, campaign_id, row)
-        if not results.reports_change(conn, campaign_id, result, source=SOURCE):
-            return RowImport(name, "unchanged", campaign_id=campaign_id)
-        if not write:
-            return RowImport(
-                name,
-                "pending",
-                campaign_id=campaign_id,
-                message=f"{CAMPAIGNS_DB}'s figures differ from the last import; "
-                "sync_dds_databases() (`dds sync-dds`) imports them.",
+        try:
+            result = _as_result(conn, campaign_id, row)
+        except ValidationError as exc:
+            outcomes.append(
+                RowImport(
+                    name,
+                    "invalid",
+                    campaign_id=campaign_id,
+                    message=f"{CAMPAIGNS_DB} row {name!r}: {exc.message}",
+                )
             )
-        snapshot = results.record_results(conn, campaign_id, result, source=SOURCE)
-    except ValidationError as exc:
-        return RowImport(
-            name,
-            "invalid",
-            campaign_id=campaign_id,
-            message=f"{CAMPAIGNS_DB} row {name!r}: {exc.message}",
-        )
-    return RowImport(name, "imported", campaign_id=campaign_id, snapshot_id=snapshot.snapshot_id)
+            continue
+        outcomes.append(RowImport(name, "matched", campaign_id=campaign_id, result=result))
+    return outcomes
 
 
 def _as_result(

@@ -35,7 +35,11 @@ new_outcomes as (
         max(case when event_type = 'click' then 1 else 0 end) as clicked,
         max(case when event_type = 'bounce' then 1 else 0 end) as bounced,
         max(case when event_type = 'spamreport' then 1 else 0 end) as spam_reported,
-        max(case when event_type = 'unsubscribe' then 1 else 0 end) as unsubscribed,
+        -- an unsubscribe from the message's group (ASM) counts as an unsubscribe of it; a
+        -- later group_resubscribe does not undo it (DECISIONS.md)
+        max(case when event_type in ('unsubscribe', 'group_unsubscribe') then 1 else 0 end)
+            as unsubscribed,
+        max(case when event_type = 'group_resubscribe' then 1 else 0 end) as resubscribed,
         sum(case when event_type = 'open' then 1 else 0 end) as open_event_count,
         count(*) as event_count,
         min(occurred_at) as first_event_at,
@@ -62,6 +66,7 @@ stored_outcomes as (
         case when stored.is_bounced then 1 else 0 end as bounced,
         case when stored.is_spam_reported then 1 else 0 end as spam_reported,
         case when stored.is_unsubscribed then 1 else 0 end as unsubscribed,
+        case when stored.is_resubscribed then 1 else 0 end as resubscribed,
         stored.open_event_count,
         stored.event_count,
         stored.first_event_at,
@@ -101,6 +106,7 @@ summarized as (
         max(dropped) = 1 as is_dropped,
         max(spam_reported) = 1 as is_spam_reported,
         max(unsubscribed) = 1 as is_unsubscribed,
+        max(resubscribed) = 1 as is_resubscribed,
         cast(sum(open_event_count) as bigint) as open_event_count,
         cast(sum(event_count) as bigint) as event_count,
         min(first_event_at) as first_event_at,
