@@ -1,7 +1,8 @@
-"""Fixtures: a real DuckDB warehouse with real dbt-built views, fresh for every test.
+"""Fixtures: a real DuckDB warehouse built by a real dbt run, fresh for every test.
 
-dbt builds the views once per session into a template file; each test gets a copy of it
-(the views carry no catalog name, so a copied file works as it is).
+dbt builds the models (and the refresh plan) once per session into a template file; each
+test gets a copy of it (every connection attaches the file as the catalog `dds`, so a
+copied file works as it is).
 """
 
 from __future__ import annotations
