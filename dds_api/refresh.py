@@ -34,7 +34,7 @@ DELETE_INSERT = "delete+insert"
 REBUILD = "table"
 
 # dbt selects these for the compile whose manifest becomes the plan
-PLAN_SELECTOR = ("config.materialized:incremental", SCOPE_MODEL, STATE_MODEL)
+PLAN_SELECTOR = ("config.materialized:incremental", "config.materialized:table")
 
 
 class RefreshPlanError(RuntimeError):
@@ -62,10 +62,7 @@ def plan_from_manifest(manifest_path: Path) -> list[Step]:
         node["name"]: node
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model"
-        and (
-            node["config"].get("materialized") == "incremental"
-            or node["name"] in (SCOPE_MODEL, STATE_MODEL)
-        )
+        and node["config"].get("materialized") in ("incremental", "table")
     }
     missing = {SCOPE_MODEL, STATE_MODEL} - set(nodes)
     if missing:

@@ -5,6 +5,7 @@
 -- depends_on: {{ ref('int_campaigns_to_refresh') }}
 -- depends_on: {{ ref('campaign_optimization') }}
 -- depends_on: {{ ref('campaign_cost_breakdown') }}
+-- depends_on: {{ ref('cost_estimate_rates') }}
 
 select
     cast({{ dds_raw_high_water_seq() }} as bigint) as through_seq,
