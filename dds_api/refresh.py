@@ -24,8 +24,6 @@ import duckdb
 PLAN_TABLE = "main.dds_refresh_plan"
 # per refreshed model, the raw seq it was last brought to by the facade (bookkeeping only)
 STEPS_TABLE = "main.dds_refresh_steps"
-# the raw tables the refreshed models read (dbt sources): their seq numbers every event
-RAW_TABLES = ("campaign_events", "cost_events", "result_snapshots", "sendgrid_events")
 SCOPE_MODEL = "int_campaigns_to_refresh"
 STATE_MODEL = "int_refresh_state"
 # The custom strategy of campaign-scoped models; fold-in models use dbt's delete+insert.
@@ -215,7 +213,7 @@ def _refresh(
     # A model is current when none of its raw tables has an event newer than what it was last
     # refreshed through (main.dds_refresh_steps), unless time or the project moved
     # (every_campaign, cooldown_ended): then it runs for every campaign in scope.
-    newest = _newest_seq_per_raw_table(conn)
+    newest = _newest_seq_per_raw_table(conn, sorted(set().union(*(s.raw_sources for s in models))))
     refreshed_through = dict(
         conn.execute(f"select model, through_seq from {STEPS_TABLE}").fetchall()
     )
@@ -245,13 +243,11 @@ def _refresh(
             conn.execute(f"insert into {step.relation} by name {_subquery(step.sql)}")
         else:
             # dbt's delete+insert: the new rows replace the stored rows with their key
-            conn.execute(f"create or replace temp table dds_refresh_rows as {_subquery(step.sql)}")
-            conn.execute(
-                f"delete from {step.relation} where {step.unique_key} in "
-                f"(select {step.unique_key} from temp.dds_refresh_rows)"
+            _replace(
+                conn,
+                step,
+                f"{step.unique_key} in (select {step.unique_key} from temp.dds_refresh_rows)",
             )
-            conn.execute(f"insert into {step.relation} by name select * from temp.dds_refresh_rows")
-            conn.execute("drop table temp.dds_refresh_rows")
     high_water = max(newest.values(), default=-1)
     conn.execute(
         f"insert or replace into {STEPS_TABLE} select unnest(?::varchar[]), ?",
@@ -263,24 +259,26 @@ def _refresh(
     return True
 
 
-def _newest_seq_per_raw_table(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _newest_seq_per_raw_table(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
     # the raw tables' names come from the plan (the dbt sources), never from input; max(seq)
     # is answered from DuckDB's statistics, well under a millisecond at 10M rows
-    return {
-        table: seq if seq is not None else -1
-        for table, seq in zip(
-            RAW_TABLES,
-            conn.execute(
-                "select " + ", ".join(f"(select max(seq) from raw.{t})" for t in RAW_TABLES)
-            ).fetchone(),
-            strict=True,
-        )
-    }
+    if not tables:
+        return {}
+    row = conn.execute(
+        "select " + ", ".join(f"(select max(seq) from raw.{table})" for table in tables)
+    ).fetchone()
+    return {table: -1 if seq is None else seq for table, seq in zip(tables, row, strict=True)}
 
 
 def _rebuild(conn: duckdb.DuckDBPyConnection, step: Step) -> None:
+    _replace(conn, step, "true")
+
+
+def _replace(conn: duckdb.DuckDBPyConnection, step: Step, delete_where: str) -> None:
+    """Compute the step's rows first (its SQL may read the table it replaces rows of),
+    then delete the stored rows matching ``delete_where`` and insert the new ones."""
     conn.execute(f"create or replace temp table dds_refresh_rows as {_subquery(step.sql)}")
-    conn.execute(f"delete from {step.relation}")
+    conn.execute(f"delete from {step.relation} where {delete_where}")
     conn.execute(f"insert into {step.relation} by name select * from temp.dds_refresh_rows")
     conn.execute("drop table temp.dds_refresh_rows")
 
