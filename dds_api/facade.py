@@ -48,12 +48,11 @@ CONFIG_AND_PRIORITY_SQL = """
         on campaigns.campaign_id = optimization.campaign_id
     where campaigns.campaign_id = ?
 """
+# the mart carries each provider's and each operation's total on its rows: nothing to sum here
 COST_BREAKDOWN_SQL = """
-    select provider, operation, sum(cost_usd) as cost_usd,
-           sum(cost_event_count) as cost_event_count
+    select provider, operation, cost_usd, cost_event_count, provider_cost_usd, operation_cost_usd
     from marts.campaign_cost_breakdown
     where campaign_id = ?
-    group by grouping sets ((provider), (operation), (provider, operation))
     order by cost_usd desc, provider, operation
 """
 ESTIMATE_SQL = """

@@ -132,24 +132,30 @@ def suggested_actions(flags: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 def cost_breakdown(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Spend by provider, by operation and by both, from COST_BREAKDOWN_SQL's grouping sets."""
-    breakdown: dict[str, Any] = {"by_provider": {}, "by_operation": {}, "detail": []}
-    for row in rows:
-        cost = money(row["cost_usd"])
-        if row["operation"] is None:
-            breakdown["by_provider"][row["provider"]] = cost
-        elif row["provider"] is None:
-            breakdown["by_operation"][row["operation"]] = cost
-        else:
-            breakdown["detail"].append(
-                {
-                    "provider": row["provider"],
-                    "operation": row["operation"],
-                    "cost": cost,
-                    "events": count(row["cost_event_count"]),
-                }
-            )
-    return breakdown
+    """Spend by provider, by operation (the mart's totals on each row, largest first) and by
+    both (the rows, in the order given)."""
+    rows = list(rows)
+
+    def totals(key: str) -> dict[str, Any]:
+        spend = {row[key]: row[f"{key}_cost_usd"] for row in rows}
+        return {
+            name: money(cost)
+            for name, cost in sorted(spend.items(), key=lambda item: (-item[1], item[0]))
+        }
+
+    return {
+        "by_provider": totals("provider"),
+        "by_operation": totals("operation"),
+        "detail": [
+            {
+                "provider": row["provider"],
+                "operation": row["operation"],
+                "cost": money(row["cost_usd"]),
+                "events": count(row["cost_event_count"]),
+            }
+            for row in rows
+        ],
+    }
 
 
 def campaign_row(row: Mapping[str, Any]) -> dict[str, Any]:

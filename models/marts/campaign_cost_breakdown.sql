@@ -1,4 +1,7 @@
--- One row per campaign, provider and operation: what was spent where.
+-- One row per campaign, provider and operation: what was spent where, with the campaign's
+-- spend per provider and per operation on each row (window sums, so the grain stays one
+-- row per pair and a sum over the table still adds each cost once). The facade's report
+-- reads these totals as they are rather than re-aggregating the rows itself.
 
 {{ config(
     materialized=dds_refreshed_materialization(),
@@ -38,7 +41,11 @@ final as (
 
     select
         campaign_id || '|' || provider || '|' || operation as cost_breakdown_id,
-        *
+        *,
+        cast(sum(cost_usd) over (partition by campaign_id, provider) as decimal(18, 6))
+            as provider_cost_usd,
+        cast(sum(cost_usd) over (partition by campaign_id, operation) as decimal(18, 6))
+            as operation_cost_usd
 
     from aggregated
 
