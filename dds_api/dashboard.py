@@ -47,11 +47,7 @@ DAILY_SPEND_SQL = """
     order by date_day, provider_total_usd desc, provider
 """
 
-PRIORITY_RANK_SQL = """
-    case {col} when 'CRITICAL' then 4 when 'HIGH' then 3 when 'MEDIUM' then 2 else 1 end
-"""
-
-CAMPAIGNS_SQL = f"""
+CAMPAIGNS_SQL = """
     select
         m.campaign_id, m.campaign_name, m.vertical, m.location, m.status,
         m.total_cost_usd, m.revenue_usd, m.roi, m.leads_found, m.leads_qualified,
@@ -59,7 +55,7 @@ CAMPAIGNS_SQL = f"""
         m.cost_per_lead, o.priority
     from marts.campaign_metrics as m
     inner join marts.campaign_optimization as o on m.campaign_id = o.campaign_id
-    order by {PRIORITY_RANK_SQL.format(col="o.priority")} desc, m.campaign_name, m.campaign_id
+    order by o.priority_rank desc, m.campaign_name, m.campaign_id
 """
 
 FLAGS_SQL = """

@@ -1,5 +1,6 @@
--- One row per campaign: its optimization priority, the highest severity among its fired
--- rules (critical -> CRITICAL, high -> HIGH, medium -> MEDIUM, otherwise LOW).
+-- One row per campaign: its optimization priority, the priority of the most severe rule it
+-- fires (seed severity_levels: critical -> CRITICAL, high -> HIGH, medium -> MEDIUM), LOW
+-- when it fires none or only opportunities.
 
 {{ config(
     materialized=dds_refreshed_materialization(),
@@ -16,6 +17,19 @@ campaigns as (
 
 ),
 
+severity_levels as (
+
+    select * from {{ ref('severity_levels') }}
+
+),
+
+lowest_level as (
+
+    select priority, severity_rank from severity_levels
+    where severity_rank = (select min(severity_rank) from severity_levels)
+
+),
+
 flags as (
 
     select * from {{ ref('campaign_optimization_flags') }}
@@ -29,7 +43,10 @@ per_campaign as (
         campaign_id,
         count(*) as fired_rule_count,
         max(severity_rank) as max_severity_rank,
-        sum(case when severity_rank > 1 then 1 else 0 end) as issue_count,
+        -- an issue is any rule more severe than the lowest level (an opportunity)
+        sum(
+            case when severity_rank > (select min(severity_rank) from severity_levels) then 1 else 0 end
+        ) as issue_count,
         max(case when acts_automatically then 1 else 0 end) = 1 as has_auto_action
 
     from flags
@@ -44,18 +61,18 @@ final as (
         campaigns.campaign_name,
         campaigns.status,
         campaigns.is_optimizable,
-        case coalesce(per_campaign.max_severity_rank, 0)
-            when 4 then 'CRITICAL'
-            when 3 then 'HIGH'
-            when 2 then 'MEDIUM'
-            else 'LOW'
-        end as priority,
+        coalesce(fired_level.priority, lowest_level.priority) as priority,
+        -- higher is more urgent: the dashboard and analysts sort by it
+        coalesce(fired_level.severity_rank, lowest_level.severity_rank) as priority_rank,
         coalesce(per_campaign.fired_rule_count, 0) as fired_rule_count,
         coalesce(per_campaign.issue_count, 0) as issue_count,
         coalesce(per_campaign.has_auto_action, false) as has_auto_action
 
     from campaigns
+    cross join lowest_level
     left join per_campaign on campaigns.campaign_id = per_campaign.campaign_id
+    left join severity_levels as fired_level
+        on per_campaign.max_severity_rank = fired_level.severity_rank
 
 )
 
