@@ -1,8 +1,9 @@
 """Campaign lifecycle events: deployed (with the full config), started, paused, stopped.
 
-Status is never stored; it is derived (in dbt) from the latest event. The transitions allowed
-here are: deployed -> active (started) <-> paused; any non-stopped state -> stopped; stopped
-is final.
+Status is never stored; it is derived from the latest event. Which event leads from which
+status to which is the dbt seed ``campaign_lifecycle`` (table ``reference.campaign_lifecycle``):
+deployed -> active (started) <-> paused; any non-stopped state -> stopped; stopped is final.
+A write checks a transition against that table, and dbt derives status from the same rows.
 """
 
 from __future__ import annotations
@@ -34,18 +35,7 @@ DEFAULT_PROSPECT_COUNT = 50
 DEFAULT_BUDGET = Decimal(100)
 MAX_PROSPECTS = 1_000_000
 
-# event written by each action -> the states it may follow, and the state it leads to
-_TRANSITIONS = {
-    "started": ({"deployed", "paused"}, "active"),
-    "paused": ({"active"}, "paused"),
-    "stopped": ({"deployed", "active", "paused"}, "stopped"),
-}
-STATE_AFTER = {
-    "deployed": "deployed",
-    "started": "active",
-    "paused": "paused",
-    "stopped": "stopped",
-}
+LIFECYCLE_TABLE = "reference.campaign_lifecycle"
 
 
 @dataclass(frozen=True)
@@ -158,16 +148,49 @@ def record_deployment(
 
 def current_state(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> str | None:
     """The campaign's state from its latest lifecycle event, or None if never deployed."""
-    row = conn.execute(
-        """
-        select event_type from raw.campaign_events
-        where campaign_id = ?
-        order by occurred_at desc, seq desc
-        limit 1
+    try:
+        row = _latest_status(conn, campaign_id)
+    except duckdb.CatalogException as missing:
+        raise ValidationError(
+            f"The warehouse has no lifecycle table ({LIFECYCLE_TABLE}): run `dds build` to "
+            "load the seeds."
+        ) from missing
+    return row[0] if row else None
+
+
+def _latest_status(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> tuple[str] | None:
+    return conn.execute(
+        f"""
+        select lifecycle.to_status
+        from (
+            select event_type from raw.campaign_events
+            where campaign_id = ?
+            order by occurred_at desc, seq desc
+            limit 1
+        ) as latest
+        inner join (select distinct event_type, to_status from {LIFECYCLE_TABLE}) as lifecycle
+            on latest.event_type = lifecycle.event_type
         """,
         [campaign_id],
     ).fetchone()
-    return STATE_AFTER[row[0]] if row else None
+
+
+def _transition_rule(conn: duckdb.DuckDBPyConnection, event_type: str) -> tuple[set[str], str]:
+    """The states ``event_type`` may follow and the state it leads to (the lifecycle seed)."""
+    row = conn.execute(
+        f"""
+        select list(from_status), min(to_status)
+        from {LIFECYCLE_TABLE}
+        where event_type = ? and from_status is not null
+        """,
+        [event_type],
+    ).fetchone()
+    if row is None or row[1] is None:
+        raise ValidationError(
+            f"The lifecycle ({LIFECYCLE_TABLE}) has no transition for {event_type!r}: run "
+            "`dds build` to load the seeds."
+        )
+    return set(row[0]), row[1]
 
 
 def require_campaign(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> str:
@@ -213,8 +236,8 @@ def record_transition(
 
     An automatic pause names the rule that fired and its metric's value (``rule_id``,
     ``rule_value``): the rule's cooldown after a resume is judged against that value."""
-    allowed_from, target = _TRANSITIONS[event_type]
     state = require_campaign(conn, campaign_id)
+    allowed_from, target = _transition_rule(conn, event_type)
     if state == target:
         return Transition(campaign_id, state, state, changed=False)
     if state not in allowed_from:

@@ -1,4 +1,5 @@
--- One row per campaign: its lifecycle state, taken from the latest lifecycle event.
+-- One row per campaign: its lifecycle state, the state its latest lifecycle event leads to
+-- (seed campaign_lifecycle, the same rows ingest checks transitions against).
 
 {{ config(
     materialized=dds_refreshed_materialization(),
@@ -12,6 +13,13 @@ campaign_events as (
 
     select * from {{ ref('stg_dds__campaign_events') }}
     where {{ dds_in_refresh_scope() }}
+
+),
+
+-- the state each event leads to, whatever it follows
+event_outcomes as (
+
+    select distinct event_type, to_status from {{ ref('campaign_lifecycle') }}
 
 ),
 
@@ -31,18 +39,14 @@ ranked as (
 latest as (
 
     select
-        campaign_id,
-        case event_type
-            when 'deployed' then 'deployed'
-            when 'started' then 'active'
-            when 'paused' then 'paused'
-            when 'stopped' then 'stopped'
-        end as status,
-        event_reason as status_reason,
-        occurred_at as status_changed_at
+        ranked.campaign_id,
+        event_outcomes.to_status as status,
+        ranked.event_reason as status_reason,
+        ranked.occurred_at as status_changed_at
 
     from ranked
-    where recency_rank = 1
+    left join event_outcomes on ranked.event_type = event_outcomes.event_type
+    where ranked.recency_rank = 1
 
 ),
 
