@@ -17,7 +17,7 @@ What it measures (issue 7), each in a fresh process so that peak memory is its o
 - dbt build (models, data tests, unit tests) of the whole project on each warehouse;
 - peak RSS of the process (generator, facade and DuckDB) and of dbt.
 
-Data comes from dds_api.synthetic (seeded, bulk-inserted).
+Data comes from dds_api.samples.synthetic (seeded, bulk-inserted).
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ import duckdb
 import polars as pl
 
 from dds_api.facade import METRICS_SQL, DDSIntegration
-from dds_api.project import build
-from dds_api.synthetic import generate
-from ingest.settings import Settings
+from dds_api.samples.synthetic import generate
 from ingest.validation import utc_now
+from ingest.warehouse.dbt_build import build
+from ingest.warehouse.settings import Settings
 
 Row = tuple[str, str, str]
 
@@ -243,7 +243,8 @@ def first_reads_after_a_write(
     dds: DDSIntegration, cid: str, calls: int, raw_point: list[float]
 ) -> list[Row]:
     """The read that follows a write to the campaign: it refreshes the campaign-grain tables
-    first (dds_api/refresh.py), so it pays for the campaigns written since the last read."""
+    first (ingest/warehouse/refresh.py), so it pays for the campaigns written since the last
+    read."""
     cost = {"operation": "lead_scoring", "provider": "anthropic", "cost": 0.15}
     rows: list[Row] = []
     for name, read in [

@@ -24,11 +24,11 @@ from typing import Any
 
 import duckdb
 
-from dds_api.demo import SPEC_EXAMPLE_CONFIG
 from dds_api.facade import DDSIntegration
+from dds_api.samples.demo import SPEC_EXAMPLE_CONFIG
 from ingest import bulk
-from ingest.settings import Settings
 from ingest.validation import utc_now
+from ingest.warehouse.settings import Settings
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 

@@ -35,8 +35,8 @@ import duckdb
 from bench_facade import HAND_WRITTEN_POINT, MARTS_REPORT, RAW_INSERT, ms, timed
 
 from dds_api.facade import METRICS_SQL, DDSIntegration
-from dds_api.synthetic import generate
-from ingest.settings import Settings
+from dds_api.samples.synthetic import generate
+from ingest.warehouse.settings import Settings
 
 
 def median(samples: list[float]) -> str:

@@ -1,4 +1,6 @@
-"""The DDS integration for NovaOS: ``from dds_api import get_dds``."""
+"""The DDS integration NovaOS imports: ``from dds_api import get_dds`` (the facade), its
+answers' shapes, NovaOS memory and export, the DDS system; ``apps/``, ``samples/`` use it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import os
 import threading
 
 from dds_api.facade import DDSIntegration
-from ingest.settings import Settings
+from ingest.warehouse.settings import Settings
 
 __all__ = ["DDSIntegration", "get_dds"]
 

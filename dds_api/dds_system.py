@@ -14,9 +14,9 @@ from typing import Any
 
 from dds_api import shapes
 from ingest import campaigns, imports
-from ingest.settings import Settings
 from ingest.sources import dds_home, dds_sqlite
-from ingest.warehouse import Warehouse
+from ingest.warehouse.connection import Warehouse
+from ingest.warehouse.settings import Settings
 
 NOT_CONFIGURED = (
     "DDS_HOME is not set: the DDS system is not connected and its databases are not read. "

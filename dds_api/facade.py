@@ -2,7 +2,7 @@
 
 Writes go through ingest/ (validated once, appended as events); reads select from the marts,
 tables that a read first brings up to date for the campaigns written since the last refresh
-(dds_api/refresh.py), so every call sees every event written before it.
+(ingest/warehouse/refresh.py), so every call sees every event written before it.
 No method raises on bad input: it returns {'status': 'error', 'message': ...}.
 """
 
@@ -20,15 +20,16 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from dds_api import dds_system, refresh, shapes
+from dds_api import dds_system, shapes
 from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc_iso
-from dds_api.project import DbtError, ensure_built
 from ingest import bulk, campaigns, costs, results, spool
-from ingest.errors import ValidationError
-from ingest.settings import Settings
 from ingest.sources import dds_home
 from ingest.validation import parse_campaign_id, parse_text, require_mapping, utc_now
-from ingest.warehouse import Warehouse, WarehouseBusyError
+from ingest.warehouse import refresh
+from ingest.warehouse.connection import Warehouse, WarehouseBusyError
+from ingest.warehouse.dbt_build import DbtError, ensure_built
+from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.settings import Settings
 
 REPORT_TYPES = ("full", "costs", "leads", "outreach")
 AUTO_PAUSE_ACTION = "PAUSE_CAMPAIGN"

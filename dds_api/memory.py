@@ -19,8 +19,8 @@ from typing import Any
 from dds_api import get_dds
 from dds_api.facade import DDSIntegration
 from dds_api.formatting import fetch_dicts, money, ratio, utc_iso
-from ingest.errors import ValidationError
 from ingest.validation import parse_timestamp
+from ingest.warehouse.errors import ValidationError
 
 AGENT_STATUSES = ("deployed", "active", "paused", "stopped")
 

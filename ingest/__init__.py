@@ -1,11 +1,9 @@
-"""Ingest: owns the raw schema and every write to it.
-
-Everything that reaches ``raw.*`` comes through here, is validated once, and is appended;
-no event is ever updated or deleted.
+"""Ingest: every write to the raw tables, validated once at the boundary and appended (never
+updated or deleted): single calls, bulk files, imports, the spool; the tables: ``warehouse/``.
 """
 
-from ingest.errors import ValidationError
-from ingest.settings import Settings
-from ingest.warehouse import Warehouse, WarehouseBusyError
+from ingest.warehouse.connection import Warehouse, WarehouseBusyError
+from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.settings import Settings
 
 __all__ = ["Settings", "ValidationError", "Warehouse", "WarehouseBusyError"]

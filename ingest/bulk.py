@@ -14,9 +14,9 @@ not at all. Re-running the same input loads nothing twice: rows are keyed by the
 idempotency key, or (without one) by a hash of their validated content; SendGrid events by
 ``sg_event_id``.
 
-The rules are declared once per table (``ingest/tables.py``: each input's rule, in order)
+The rules are declared once per table (``ingest/warehouse/tables.py``: each input's rule, in order)
 and evaluated here as SQL over whole columns, by the single calls in Python
-(``ingest/validation.py``); ``tests/test_tables.py`` feeds every declared input's good and
+(``ingest/validation.py``); ``tests/warehouse/test_tables.py`` feeds every declared input's good and
 bad values through both and expects the same verdict. Pricing is literally the same SQL
 (``ingest/pricing.py``). Re-running an input does not quarantine its bad rows twice.
 """
@@ -35,9 +35,17 @@ import polars as pl
 import pyarrow as pa
 
 from ingest import costs, pricing, results
-from ingest.errors import ValidationError
 from ingest.loads import new_load_id, record_load
-from ingest.tables import (
+from ingest.validation import (
+    FUTURE_TOLERANCE,
+    MAX_COUNT,
+    MAX_DETAILS_BYTES,
+    MAX_MONEY,
+    MAX_TEXT,
+    utc_now,
+)
+from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.tables import (
     CAMPAIGN_ID,
     COST_EVENTS,
     COUNT,
@@ -51,14 +59,6 @@ from ingest.tables import (
     TIMESTAMP,
     RawTable,
 )
-from ingest.validation import (
-    FUTURE_TOLERANCE,
-    MAX_COUNT,
-    MAX_DETAILS_BYTES,
-    MAX_MONEY,
-    MAX_TEXT,
-    utc_now,
-)
 
 KINDS = ("costs", "results", "sendgrid_events")
 FILE_FORMATS = ("parquet", "csv", "jsonl", "json")
@@ -67,7 +67,7 @@ CHUNK_ROWS = 250_000
 STAGED = "bulk_input"  # the temporary table a load reads its input into
 REFUSED = "bulk_refused"  # the rows a load refuses, before they are quarantined
 
-# a file's columns, and those it must have (declared in ingest/tables.py)
+# a file's columns, and those it must have (declared in ingest/warehouse/tables.py)
 DECLARED = {"costs": COST_EVENTS, "results": RESULT_SNAPSHOTS}
 COST_COLUMNS = COST_EVENTS.file_keys()
 RESULT_COLUMNS = RESULT_SNAPSHOTS.file_keys()

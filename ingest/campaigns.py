@@ -18,9 +18,7 @@ from typing import Any
 
 import duckdb
 
-from ingest.errors import ValidationError
 from ingest.loads import new_load_id
-from ingest.tables import CAMPAIGN_EVENTS
 from ingest.validation import (
     check_keys,
     parse_count,
@@ -29,8 +27,10 @@ from ingest.validation import (
     require_mapping,
     utc_now,
 )
+from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.tables import CAMPAIGN_EVENTS
 
-DEPLOY_FIELDS = CAMPAIGN_EVENTS.call_keys()  # declared in ingest/tables.py
+DEPLOY_FIELDS = CAMPAIGN_EVENTS.call_keys()  # declared in ingest/warehouse/tables.py
 DEFAULT_PROSPECT_COUNT = 50
 DEFAULT_BUDGET = Decimal(100)
 MAX_PROSPECTS = 1_000_000

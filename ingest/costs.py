@@ -18,9 +18,7 @@ import duckdb
 
 from ingest import pricing
 from ingest.campaigns import require_campaign
-from ingest.errors import ValidationError
 from ingest.loads import new_load_id
-from ingest.tables import COST_EVENTS
 from ingest.validation import (
     check_keys,
     normalize_name,
@@ -32,9 +30,11 @@ from ingest.validation import (
     require_mapping,
     utc_now,
 )
+from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.tables import COST_EVENTS
 
 TOKEN_FIELDS = tuple(pricing.TOKEN_UNITS.values())
-# the keys a call may give, and those it must (declared in ingest/tables.py)
+# the keys a call may give, and those it must (declared in ingest/warehouse/tables.py)
 COST_FIELDS = COST_EVENTS.call_keys()
 REQUIRED_FIELDS = COST_EVENTS.required_call_keys()
 # Usage fields that the spec's example passes inside 'details'; we lift them into columns.

@@ -15,10 +15,10 @@ from typing import Any
 import duckdb
 
 from ingest import results
-from ingest.errors import ValidationError
 from ingest.loads import new_load_id, record_load
 from ingest.sources import dds_sqlite
 from ingest.validation import utc_now
+from ingest.warehouse.errors import ValidationError
 
 
 def import_campaign_rows(

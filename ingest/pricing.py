@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import duckdb
 
-from ingest.errors import ValidationError
+from ingest.warehouse.errors import ValidationError
 
 PRICE_TABLE = "reference.provider_prices"
 

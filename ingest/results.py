@@ -10,10 +10,7 @@ from decimal import Decimal
 import duckdb
 
 from ingest.campaigns import require_campaign
-from ingest.errors import ValidationError
 from ingest.loads import new_load_id
-from ingest.schema import SNAPSHOT_FIGURE_COLUMNS
-from ingest.tables import PARTS_OF, RESULT_SNAPSHOTS
 from ingest.validation import (
     check_keys,
     normalize_name,
@@ -23,12 +20,15 @@ from ingest.validation import (
     require_mapping,
     utc_now,
 )
+from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.schema import SNAPSHOT_FIGURE_COLUMNS
+from ingest.warehouse.tables import PARTS_OF, RESULT_SNAPSHOTS
 
 # raw.result_snapshots' column for each figure; the counts are named as their columns
 FIGURE_COLUMN_NAMES = SNAPSHOT_FIGURE_COLUMNS
 COUNT_FIELDS = tuple(column for column in FIGURE_COLUMN_NAMES if column != "revenue_usd")
 FIGURE_FIELDS = (*COUNT_FIELDS, "revenue")
-RESULT_FIELDS = RESULT_SNAPSHOTS.call_keys()  # declared in ingest/tables.py
+RESULT_FIELDS = RESULT_SNAPSHOTS.call_keys()  # declared in ingest/warehouse/tables.py
 _FIGURE_COLUMNS = ", ".join(FIGURE_COLUMN_NAMES)
 # Each figure as of a snapshot, the previous reports carried forward over the SQL window
 # `ordered` (a campaign's snapshots by occurred_at, then seq; 0 before the first report).

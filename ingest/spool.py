@@ -33,9 +33,9 @@ from typing import Any
 import duckdb
 
 from ingest import campaigns, costs, results
-from ingest.errors import ValidationError
 from ingest.loads import new_load_id, record_load
 from ingest.validation import utc_now
+from ingest.warehouse.errors import ValidationError
 
 APPLIED_TABLE = "main.dds_spool_applied"
 # Rows applied per DuckDB transaction: one commit (one WAL sync) per batch, not per row.

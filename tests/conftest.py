@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from dds_api.demo import SPEC_EXAMPLE_CONFIG
 from dds_api.facade import DDSIntegration
-from ingest.settings import Settings
+from dds_api.samples.demo import SPEC_EXAMPLE_CONFIG
+from ingest.warehouse.settings import Settings
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 

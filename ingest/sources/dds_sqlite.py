@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from ingest import results
-from ingest.errors import ValidationError
+from ingest.warehouse.errors import ValidationError
 
 CAMPAIGNS_DB = "campaigns.db"
 OPS_DB = "ops.db"

@@ -38,7 +38,7 @@
 
 
 {#- The highest seq written to the raw event tables: one sequence numbers them all, in the
-    order they were written (ingest/schema.py), so everything up to it has been seen. -#}
+    order they were written (ingest/warehouse/schema.py), so everything up to it has been seen. -#}
 {% macro dds_raw_high_water_seq() -%}
     greatest(
         {%- for table in ['campaign_events', 'cost_events', 'result_snapshots', 'sendgrid_events'] %}
@@ -50,7 +50,7 @@
 
 {#- Custom incremental strategy: replace every row of the campaigns in scope, including
     those whose rows vanish (a flag that no longer fires). The facade applies the same two
-    statements (dds_api/refresh.py). -#}
+    statements (ingest/warehouse/refresh.py). -#}
 {% macro get_incremental_dds_campaign_scope_sql(arg_dict) -%}
     {%- set target_relation = arg_dict['target_relation'] -%}
     {%- set temp_relation = arg_dict['temp_relation'] -%}

@@ -1,0 +1,145 @@
+"""The dbt project that owns every number, and keeping the warehouse built from it.
+
+A warehouse is built once per project version (seeds, views, the campaign-grain tables);
+between builds the facade keeps the tables current with the SQL dbt compiled for them
+(ingest/warehouse/refresh.py), whose plan is recorded here right after each build. dbt runs in a
+subprocess: in-process dbt shares DuckDB's instance and can keep the file lock after it
+returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ingest.warehouse import refresh
+from ingest.warehouse.connection import Warehouse
+from ingest.warehouse.tables import utc_now
+
+# Files whose change means the views must be rebuilt: SQL, macros, seeds and the project's
+# vars. The YAML beside the models holds docs and tests, which bootstrapping does not run.
+_PROJECT_GLOBS = ("dbt_project.yml", "models/**/*.sql", "macros/**/*.sql", "seeds/**/*.csv")
+BUILD_INFO_TABLE = "main.dds_build_info"
+# Bootstrapping builds seeds and models only; `dds build` and CI run the tests too.
+BOOTSTRAP_ARGS = (
+    "build",
+    "--exclude-resource-type",
+    "test",
+    "--exclude-resource-type",
+    "unit_test",
+)
+
+
+class DbtError(RuntimeError):
+    """dbt failed; the message carries the end of its output."""
+
+
+def project_dir() -> Path:
+    """The dbt project: DDS_DBT_PROJECT_DIR, else the repository this package lives in."""
+    configured = os.environ.get("DDS_DBT_PROJECT_DIR")
+    path = Path(configured) if configured else Path(__file__).resolve().parents[2]
+    if not (path / "dbt_project.yml").is_file():
+        raise DbtError(
+            f"No dbt project at {path}. Install the package from its repository "
+            "(pip install -e .) or set DDS_DBT_PROJECT_DIR to the folder with dbt_project.yml."
+        )
+    return path
+
+
+def project_digest(root: Path | None = None) -> str:
+    root = root or project_dir()
+    digest = hashlib.sha256()
+    files = sorted({p for pattern in _PROJECT_GLOBS for p in root.glob(pattern) if p.is_file()})
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_dbt(args: list[str] | tuple[str, ...], warehouse_path: str) -> str:
+    """Run dbt on the warehouse in a subprocess; return its output or raise DbtError."""
+    root = project_dir()
+    env = {**os.environ, "DDS_WAREHOUSE": warehouse_path, "DO_NOT_TRACK": "1"}
+    # the dbt script of the interpreter we run in, so a venv's dbt is used even when the
+    # venv is not activated
+    script = Path(sys.executable).with_name("dbt")
+    runner = [str(script)] if script.is_file() else [sys.executable, "-m", "dbt.cli.main"]
+    command = [*runner, *args, "--project-dir", str(root), "--profiles-dir", str(root)]
+    completed = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    output = completed.stdout + completed.stderr
+    if completed.returncode != 0:
+        tail = "\n".join(output.strip().splitlines()[-40:])
+        raise DbtError(f"dbt {' '.join(args)} failed (exit {completed.returncode}):\n{tail}")
+    return output
+
+
+def target_dir() -> Path:
+    """Where dbt writes manifest.json: DBT_TARGET_PATH, else the project's target/."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    return Path(configured) if configured else project_dir() / "target"
+
+
+def compile_refresh_plan(warehouse_path: str, *extra: str) -> list[refresh.Step]:
+    """Compile the refreshed models and read their plan from the manifest, in a target
+    folder of this call's own (another dbt run in the same project must not overwrite the
+    manifest in between), seeded with the project's partial parse so it stays quick."""
+    with tempfile.TemporaryDirectory(prefix="dds-compile-") as folder:
+        parsed = target_dir() / "partial_parse.msgpack"
+        if parsed.is_file():
+            shutil.copy(parsed, folder)
+        run_dbt(
+            ("compile", "--target-path", folder, *extra, "--select", *refresh.PLAN_SELECTOR),
+            warehouse_path,
+        )
+        return refresh.plan_from_manifest(Path(folder) / "manifest.json")
+
+
+def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) -> str:
+    """Run dbt (by default a full build with tests), then record the refresh plan and which
+    project version built the warehouse."""
+    digest = project_digest()
+    with warehouse.connect():  # creates the raw schema before dbt reads its sources
+        pass
+    # dbt runs in a subprocess and takes its turn at the warehouse like any process of ours
+    # (ingest/warehouse/dbt_plugin.py): let go of the file, and our other processes wait (or spool
+    # their writes) while dbt holds it
+    warehouse.close(refresh_snapshot=False)  # refreshed after the build instead
+    output = run_dbt(args, warehouse.path)
+    # the tables exist now, so is_incremental() is true: the manifest holds the SQL of each
+    # model's incremental branch, which the facade replays between builds, with the vars
+    # this build was given (so that the facade's refresh keeps them)
+    vars_given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--vars"]
+    steps = compile_refresh_plan(
+        warehouse.path, *(("--vars", vars_given[-1]) if vars_given else ())
+    )
+    with warehouse.transaction() as conn:
+        refresh.store_plan(conn, steps)
+        conn.execute(
+            f"create or replace table {BUILD_INFO_TABLE} as "
+            "select ?::varchar as project_digest, ?::timestamp as built_at",
+            [digest, utc_now()],
+        )
+    warehouse.refresh_snapshot()  # analysts see what the build made
+    return output
+
+
+def ensure_built(warehouse: Warehouse) -> None:
+    """Build the warehouse unless this project version already built it (with its plan)."""
+    digest = project_digest()
+    with warehouse.connect() as conn:
+        exists = conn.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'main' and table_name = 'dds_build_info'"
+        ).fetchone()[0]
+        built = exists and conn.execute(f"select project_digest from {BUILD_INFO_TABLE}").fetchone()
+        has_plan = refresh.load_plan(conn) is not None
+    if built and built[0] == digest and has_plan:
+        return
+    # Another version of the project built these tables: rebuild them from raw, since a
+    # running total cannot tell that its own SQL changed.
+    build(warehouse, (*BOOTSTRAP_ARGS, "--full-refresh") if built else BOOTSTRAP_ARGS)

@@ -1,0 +1,142 @@
+"""The raw tables' declarations (ingest/warehouse/tables.py) are the only place their rules are
+written: a warehouse the migrations build has exactly the declared columns and constraints,
+and the committed dbt source YAML is the one the declarations generate."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingest.warehouse import tables
+from ingest.warehouse.schema import ensure_raw_schema
+
+
+def _shape(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, list[tuple]]:
+    columns = conn.execute(
+        """
+        select column_name, data_type, is_nullable, column_default
+        from information_schema.columns
+        where table_schema = ? and table_name = ?
+        order by ordinal_position
+        """,
+        [tables.RAW_SCHEMA, table],
+    ).fetchall()
+    constraints = conn.execute(
+        """
+        select constraint_type, expression, constraint_column_names
+        from duckdb_constraints()
+        where schema_name = ? and table_name = ?
+        """,
+        [tables.RAW_SCHEMA, table],
+    ).fetchall()
+    return {"columns": columns, "constraints": sorted(constraints, key=repr)}
+
+
+@pytest.fixture(scope="module")
+def migrated() -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    ensure_raw_schema(conn)
+    return conn
+
+
+@pytest.fixture(scope="module")
+def declared() -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    conn.execute(f"create schema {tables.RAW_SCHEMA}")
+    conn.execute(f"create sequence {tables.SEQUENCE}")
+    for table in tables.RAW_TABLES:
+        conn.execute(tables.create_table_sql(table))
+    return conn
+
+
+def test_a_fresh_warehouse_has_exactly_the_declared_tables(
+    migrated: duckdb.DuckDBPyConnection,
+) -> None:
+    stored = {
+        name
+        for (name,) in migrated.execute(
+            "select table_name from information_schema.tables where table_schema = ?",
+            [tables.RAW_SCHEMA],
+        ).fetchall()
+    }
+    # schema_version belongs to the migrations themselves, not to the data
+    assert stored - {"schema_version"} == {table.name for table in tables.RAW_TABLES}
+
+
+@pytest.mark.parametrize("table", tables.RAW_TABLES, ids=lambda table: table.name)
+def test_a_fresh_warehouse_equals_the_declaration(
+    migrated: duckdb.DuckDBPyConnection,
+    declared: duckdb.DuckDBPyConnection,
+    table: tables.RawTable,
+) -> None:
+    shape = _shape(migrated, table.name)
+    declared_columns = [
+        (c.name, c.type, "YES" if c.nullable else "NO", c.default) for c in table.columns
+    ]
+    assert shape["columns"] == declared_columns
+    # every CHECK, NOT NULL and primary key, as the declaration's DDL creates them
+    assert shape == _shape(declared, table.name)
+
+
+def test_the_committed_dbt_sources_are_generated_from_the_declarations() -> None:
+    assert tables.SOURCES_YAML.read_text() == tables.sources_yaml(), (
+        "models/staging/_dds__sources.yml is stale: run `python -m ingest.warehouse.tables`"
+    )
+
+
+# Values a caller might give for an input of each declared rule, good and bad. A file gives
+# the same values as text. (A number given as a string is refused by a single call as the
+# wrong type, and read by a file as the number it spells: types are a call's shape, not a
+# row's rule, so they are not probed here.)
+PROBES: dict[str, tuple[object, ...]] = {
+    tables.NAME: ("Hunter.io", "   ", "!!!", "x" * 501),
+    tables.TEXT: ("ok", "x" * 501, "a\x00b"),
+    tables.MONEY: (2.5, 0, -1, float("nan"), 1e13),
+    tables.COUNT: (7, 0, -5, 2.5),
+    tables.TIMESTAMP: (
+        "2025-01-01T00:00:00Z",
+        "2025-01-01 10:00:00+02:00",
+        "not a time",
+        "2999-01-01T00:00:00Z",
+    ),
+    tables.DETAILS: ({"batch": 3}, "not a dict", [1, 2]),
+}
+GOOD_ROW = {
+    "costs": {"operation": "lead_scoring", "provider": "anthropic", "cost": 1,
+              "occurred_at": "2025-01-01T00:00:00Z"},
+    "results": {"stage": "outreach", "leads_found": 9, "emails_sent": 9,
+                "occurred_at": "2025-01-01T00:00:00Z"},
+}  # fmt: skip
+CHECKED_INPUTS = [
+    (kind, given)
+    for kind, table in (("costs", tables.COST_EVENTS), ("results", tables.RESULT_SNAPSHOTS))
+    for given in table.inputs
+    if given.in_call and given.in_file and given.rule in PROBES
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "given"),
+    CHECKED_INPUTS,
+    ids=[f"{kind}.{given.name}" for kind, given in CHECKED_INPUTS],
+)
+def test_a_single_call_and_a_file_agree_on_every_declared_rule(
+    dds: Any, campaign_id: str, kind: str, given: tables.Input
+) -> None:
+    """Every probe of the input's declared rule: the single call refuses it exactly when a
+    file quarantines it."""
+    call = dds.log_dds_costs if kind == "costs" else dds.log_dds_results
+    for value in PROBES[given.rule]:
+        row = {**GOOD_ROW[kind], given.name: value}
+        single = call(campaign_id, row)
+        as_text = {
+            name: json.dumps(v) if isinstance(v, dict | list) else str(v) for name, v in row.items()
+        }
+        summary = dds.ingest(kind, pl.DataFrame([{"campaign_id": campaign_id, **as_text}]))
+        refused_by_call = single["status"] == "error"
+        refused_by_file = summary["quarantined"] == 1
+        assert refused_by_call == refused_by_file, (value, single, summary)
