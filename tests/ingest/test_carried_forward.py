@@ -20,8 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.results import FIGURE_COLUMN_NAMES, FIGURE_FIELDS, merged_snapshots
-
-from .conftest import SPEC_CONFIG, make_dds
+from tests.conftest import SPEC_CONFIG, make_dds
 
 START = datetime(2024, 5, 1, 9, 0)
 
