@@ -37,4 +37,4 @@ final as (
 )
 
 select * from final
-order by week_start, spend_usd desc
+order by week_start asc, spend_usd desc

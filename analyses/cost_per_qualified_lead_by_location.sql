@@ -41,4 +41,4 @@ final as (
 )
 
 select * from final
-order by cost_per_qualified_lead asc nulls last, location
+order by cost_per_qualified_lead asc nulls last, location asc

@@ -44,4 +44,4 @@ final as (
 )
 
 select * from final
-order by revenue_usd desc, vertical
+order by revenue_usd desc, vertical asc

@@ -1,6 +1,6 @@
 -- SendGrid outcomes per campaign: messages delivered, bounced, reported as spam and
--- unsubscribed (globally or from the message's group), counted once per message from the raw webhook events, equal
--- campaign_metrics' (null there without events, compared as 0).
+-- unsubscribed (globally or from the message's group), counted once per message from the
+-- raw webhook events, equal campaign_metrics' (null there without events, compared as 0).
 {{ dds_reconciliation(
     model=source('dds', 'sendgrid_events'),
     compare_model=ref('campaign_metrics'),

@@ -16,10 +16,12 @@
     {%- set group_by = group_by or [] -%}
     {%- set compare_group_by = compare_group_by or group_by -%}
     {%- if compare_measures.keys() | list | sort != measures.keys() | list | sort -%}
-        {{ exceptions.raise_compiler_error('dds_reconciliation: measures and compare_measures must have the same names') }}
+        {{ exceptions.raise_compiler_error(
+            'dds_reconciliation: measures and compare_measures must have the same names') }}
     {%- endif -%}
     {%- if compare_group_by | length != group_by | length -%}
-        {{ exceptions.raise_compiler_error('dds_reconciliation: group_by and compare_group_by must have the same length') }}
+        {{ exceptions.raise_compiler_error(
+            'dds_reconciliation: group_by and compare_group_by must have the same length') }}
     {%- endif %}
 with
 

@@ -41,7 +41,9 @@
     order they were written (ingest/warehouse/schema.py), so everything up to it has been seen. -#}
 {% macro dds_raw_high_water_seq() -%}
     greatest(
-        {%- for table in ['campaign_events', 'cost_events', 'result_snapshots', 'sendgrid_events'] %}
+        {%- for table in [
+            'campaign_events', 'cost_events', 'result_snapshots', 'sendgrid_events'
+        ] %}
         coalesce((select max(seq) from {{ source('dds', table) }}), -1){{ ',' if not loop.last }}
         {%- endfor %}
     )

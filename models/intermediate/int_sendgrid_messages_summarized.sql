@@ -75,7 +75,8 @@ stored_outcomes as (
 
     from {{ dds_this() }} as stored
     inner join new_outcomes
-        on stored.sendgrid_message_key = new_outcomes.campaign_id || '|' || new_outcomes.sg_message_id
+        on stored.sendgrid_message_key
+            = new_outcomes.campaign_id || '|' || new_outcomes.sg_message_id
 
 ),
 

@@ -26,7 +26,8 @@ severity_levels as (
 lowest_level as (
 
     select priority, severity_rank from severity_levels
-    where severity_rank = (select min(severity_rank) from severity_levels)
+    order by severity_rank
+    limit 1
 
 ),
 
@@ -40,17 +41,17 @@ flags as (
 per_campaign as (
 
     select
-        campaign_id,
+        flags.campaign_id,
         count(*) as fired_rule_count,
-        max(severity_rank) as max_severity_rank,
+        max(flags.severity_rank) as max_severity_rank,
         -- an issue is any rule more severe than the lowest level (an opportunity)
-        sum(
-            case when severity_rank > (select min(severity_rank) from severity_levels) then 1 else 0 end
-        ) as issue_count,
-        max(case when acts_automatically then 1 else 0 end) = 1 as has_auto_action
+        sum(case when flags.severity_rank > lowest_level.severity_rank then 1 else 0 end)
+            as issue_count,
+        max(case when flags.acts_automatically then 1 else 0 end) = 1 as has_auto_action
 
     from flags
-    group by campaign_id
+    cross join lowest_level
+    group by flags.campaign_id, lowest_level.severity_rank
 
 ),
 

@@ -160,7 +160,8 @@ checks as (
         -- deliverability, from SendGrid events (null without them, so not evaluated), and
         -- only once dds_min_sample_sent emails are out; high and critical never both fire
         emails_sent >= {{ min_sample }}
-        and 100 * emails_bounced >= {{ dds_threshold('dds_bounce_rate_high_threshold') }} * emails_sent
+        and 100 * emails_bounced
+            >= {{ dds_threshold('dds_bounce_rate_high_threshold') }} * emails_sent
         and 100 * emails_bounced
             < {{ dds_threshold('dds_bounce_rate_critical_threshold') }} * emails_sent
             as fires_high_bounce_rate,
@@ -289,9 +290,9 @@ judged as (
     select
         with_interval.*,
         -- significant: the whole interval lies on the breaching side of the threshold
-        case breach_side
-            when 'above' then ci_lower >= threshold_value
-            when 'below' then ci_upper < threshold_value
+        case with_interval.breach_side
+            when 'above' then with_interval.ci_lower >= with_interval.threshold_value
+            when 'below' then with_interval.ci_upper < with_interval.threshold_value
         end as is_significant,
         {%- if rule_modes %}
         case with_interval.rule_id

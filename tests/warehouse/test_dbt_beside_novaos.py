@@ -30,9 +30,10 @@ from tests.conftest import SPEC_CONFIG, make_dds
 
 WRITERS = 3
 BUILDS = int(os.environ.get("DDS_DBT_BESIDE_RUNS", "20"))
-# the view and one test by name (`empty`: not every other test of the view as well)
+# the view and the uniqueness test of the raw table being written, by name (`empty`: not
+# every other test of the view as well)
 SELECT = (
-    *("--select", "stg_dds__cost_events", "unique_stg_dds__cost_events_cost_id"),
+    *("--select", "stg_dds__cost_events", "source_unique_dds_cost_events_cost_id"),
     *("--indirect-selection", "empty"),
 )
 

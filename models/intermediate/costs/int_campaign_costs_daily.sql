@@ -73,8 +73,8 @@ days as (
 final as (
 
     select
-        campaign_id || '|' || provider || '|' || operation || '|' || cast(cost_on as {{ dbt.type_string() }})
-            as campaign_cost_day_id,
+        campaign_id || '|' || provider || '|' || operation
+        || '|' || cast(cost_on as {{ dbt.type_string() }}) as campaign_cost_day_id,
         campaign_id,
         provider,
         operation,

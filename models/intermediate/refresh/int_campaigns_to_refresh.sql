@@ -56,22 +56,22 @@ previous_refresh as (
 written_since as (
 
     select campaign_id, 'campaign_events' as reason from campaign_events
-    where event_seq > (select max(through_seq) from previous_refresh)
+    where event_seq > (select max(previous_refresh.through_seq) from previous_refresh)
 
     union all
 
     select campaign_id, 'cost_events' as reason from cost_events
-    where event_seq > (select max(through_seq) from previous_refresh)
+    where event_seq > (select max(previous_refresh.through_seq) from previous_refresh)
 
     union all
 
     select campaign_id, 'result_snapshots' as reason from result_snapshots
-    where event_seq > (select max(through_seq) from previous_refresh)
+    where event_seq > (select max(previous_refresh.through_seq) from previous_refresh)
 
     union all
 
     select campaign_id, 'sendgrid_events' as reason from sendgrid_events
-    where event_seq > (select max(through_seq) from previous_refresh)
+    where event_seq > (select max(previous_refresh.through_seq) from previous_refresh)
 
 ),
 
@@ -84,8 +84,9 @@ every_campaign as (
     where
         event_type = 'deployed'
         and coalesce(
-            (select max(refreshed_on) from previous_refresh) < {{ dds_as_of_date() }}
-            or (select max(fingerprint) from previous_refresh)
+            (select max(previous_refresh.refreshed_on) from previous_refresh)
+            < {{ dds_as_of_date() }}
+            or (select max(previous_refresh.fingerprint) from previous_refresh)
             <> '{{ dds_refresh_fingerprint() }}',
             true
         )
@@ -100,7 +101,7 @@ cooldown_ended as (
     where
         event_type = 'started'
         and {{ dbt.dateadd('hour', var('dds_cooldown_hours') | int, 'occurred_at') }}
-            > (select max(refreshed_at) from previous_refresh)
+            > (select max(previous_refresh.refreshed_at) from previous_refresh)
         and {{ dbt.dateadd('hour', var('dds_cooldown_hours') | int, 'occurred_at') }}
             <= {{ dds_as_of_timestamp() }}
 

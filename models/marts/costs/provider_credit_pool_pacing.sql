@@ -5,8 +5,9 @@
 -- pool counts all of its provider's cost events (over every campaign) written before today:
 -- dollars for a 'usd' pool, else the events' `units` (searches, emails). Being as of the
 -- start of the day, it moves once a day, when every campaign's pacing is recomputed, and a
--- cost written to one campaign never changes another's figures (int_provider_usage_daily). A pool that resets monthly is projected
--- through its current period and the next one; one that lasts both is taken to last.
+-- cost written to one campaign never changes another's figures (int_provider_usage_daily).
+-- A pool that resets monthly is projected through its current period and the next one; one
+-- that lasts both is taken to last.
 -- Days are exact: ceilings of decimal ratios (macros/dds_ceil_ratio.sql).
 
 {%- set as_of_date = dds_as_of_date() %}
