@@ -70,7 +70,7 @@ def test_build_with_every_var_changed_passes_and_flags_use_the_overrides(
         rows = conn.execute(
             "select campaigns.campaign_name, flags.rule_id, flags.threshold_value "
             "from marts.campaign_optimization_flags as flags "
-            "join marts.dim_campaigns as campaigns using (campaign_id)"
+            "join marts.campaigns as campaigns using (campaign_id)"
         ).fetchall()
     flags = {(name, rule): threshold for name, rule, threshold in rows}
     fired = set(flags)

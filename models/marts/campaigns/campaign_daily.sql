@@ -7,13 +7,13 @@
 -- totals. An event after the as-of date (when it is pinned) extends the series: no event
 -- is ever left out.
 
-{%- set as_of_date = dds_as_of_date() %}
+{%- set evaluated_on = dds_as_of_date() %}
 
 with
 
 campaigns as (
 
-    select * from {{ ref('dim_campaigns') }}
+    select * from {{ ref('campaigns') }}
 
 ),
 
@@ -33,7 +33,7 @@ daily_spend as (
 
     select
         campaign_id,
-        cast(occurred_at as date) as date_day,
+        cast(occurred_at as date) as day_on,
         sum(cost_usd) as spend_usd
 
     from cost_events
@@ -45,7 +45,7 @@ ranked_snapshots as (
 
     select
         *,
-        cast(occurred_at as date) as date_day,
+        cast(occurred_at as date) as day_on,
         row_number() over (
             partition by campaign_id, cast(occurred_at as date)
             order by occurred_at desc, event_seq desc
@@ -60,7 +60,7 @@ daily_snapshots as (
 
     select
         campaign_id,
-        date_day,
+        day_on,
         leads_found,
         leads_qualified,
         emails_sent,
@@ -75,9 +75,9 @@ daily_snapshots as (
 
 event_days as (
 
-    select campaign_id, date_day from daily_spend
+    select campaign_id, day_on from daily_spend
     union all
-    select campaign_id, date_day from daily_snapshots
+    select campaign_id, day_on from daily_snapshots
 
 ),
 
@@ -85,8 +85,8 @@ event_bounds as (
 
     select
         campaign_id,
-        min(date_day) as first_event_on,
-        max(date_day) as last_event_on
+        min(day_on) as first_event_on,
+        max(day_on) as last_event_on
 
     from event_days
     group by campaign_id
@@ -104,7 +104,7 @@ campaign_bounds as (
             coalesce(event_bounds.first_event_on, cast(campaigns.deployed_at as date))
         ) as first_day,
         greatest(
-            {{ as_of_date }},
+            {{ evaluated_on }},
             cast(campaigns.last_lifecycle_event_at as date),
             coalesce(event_bounds.last_event_on, cast(campaigns.last_lifecycle_event_at as date))
         ) as last_day
@@ -124,7 +124,7 @@ joined as (
 
     select
         campaign_days.campaign_id,
-        campaign_days.date_day,
+        campaign_days.day_on,
         coalesce(daily_spend.spend_usd, 0) as spend_usd,
         daily_snapshots.leads_found,
         daily_snapshots.leads_qualified,
@@ -135,17 +135,17 @@ joined as (
         -- numbers the run of days that share the same latest snapshot
         count(daily_snapshots.campaign_id) over (
             partition by campaign_days.campaign_id
-            order by campaign_days.date_day
+            order by campaign_days.day_on
             rows between unbounded preceding and current row
         ) as snapshot_group
 
     from campaign_days
     left join daily_spend
         on campaign_days.campaign_id = daily_spend.campaign_id
-        and campaign_days.date_day = daily_spend.date_day
+        and campaign_days.day_on = daily_spend.day_on
     left join daily_snapshots
         on campaign_days.campaign_id = daily_snapshots.campaign_id
-        and campaign_days.date_day = daily_snapshots.date_day
+        and campaign_days.day_on = daily_snapshots.day_on
 
 ),
 
@@ -153,11 +153,11 @@ carried_forward as (
 
     select
         campaign_id,
-        date_day,
+        day_on,
         spend_usd,
         sum(spend_usd) over (
             partition by campaign_id
-            order by date_day
+            order by day_on
             rows between unbounded preceding and current row
         ) as cumulative_spend_usd,
         coalesce(max(leads_found) over (partition by campaign_id, snapshot_group), 0)
@@ -180,9 +180,9 @@ carried_forward as (
 final as (
 
     select
-        campaign_id || '|' || cast(date_day as {{ dbt.type_string() }}) as campaign_daily_id,
+        campaign_id || '|' || cast(day_on as {{ dbt.type_string() }}) as campaign_daily_id,
         campaign_id,
-        date_day,
+        day_on,
         spend_usd,
         cumulative_spend_usd,
         leads_found,

@@ -17,28 +17,28 @@ with
 
 campaigns as (
 
-    select * from {{ ref('dim_campaigns') }}
+    select * from {{ ref('campaigns') }}
     where {{ dds_in_refresh_scope() }}
 
 ),
 
 costs as (
 
-    select * from {{ ref('int_cost_events_aggregated') }}
+    select * from {{ ref('int_cost_events_aggregated_to_campaigns') }}
     where {{ dds_in_refresh_scope() }}
 
 ),
 
 results as (
 
-    select * from {{ ref('int_result_snapshots_latest') }}
+    select * from {{ ref('int_result_snapshots_latest_per_campaign') }}
     where {{ dds_in_refresh_scope() }}
 
 ),
 
 outreach as (
 
-    select * from {{ ref('int_sendgrid_messages_aggregated') }}
+    select * from {{ ref('int_sendgrid_messages_aggregated_to_campaigns') }}
     where {{ dds_in_refresh_scope() }}
 
 ),

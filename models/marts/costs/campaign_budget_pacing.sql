@@ -15,7 +15,7 @@
 ) }}
 -- depends_on: {{ ref('int_campaigns_to_refresh') }}
 
-{%- set as_of_date = dds_as_of_date() %}
+{%- set evaluated_on = dds_as_of_date() %}
 {%- set window_days = var('dds_pacing_window_days') | int %}
 {%- set duration_days = var('dds_campaign_duration_days') | int %}
 
@@ -23,14 +23,14 @@ with
 
 campaigns as (
 
-    select * from {{ ref('dim_campaigns') }}
+    select * from {{ ref('campaigns') }}
     where {{ dds_in_refresh_scope() }}
 
 ),
 
 campaign_costs_daily as (
 
-    select * from {{ ref('int_campaign_costs_daily') }}
+    select * from {{ ref('int_cost_events_aggregated_to_campaign_days') }}
     where {{ dds_in_refresh_scope() }}
 
 ),
@@ -120,7 +120,7 @@ dated_costs as (
         campaign_id,
         cost_usd,
         cost_on,
-        {{ as_of_date }} as as_of_date
+        {{ evaluated_on }} as evaluated_on
 
     from campaign_costs_daily
 
@@ -133,14 +133,14 @@ costs_to_date as (
         sum(cost_usd) as spend_to_date_usd,
         sum(
             case
-                when cost_on > cast({{ dbt.dateadd('day', -window_days, 'as_of_date') }} as date)
+                when cost_on > cast({{ dbt.dateadd('day', -window_days, 'evaluated_on') }} as date)
                     then cost_usd
                 else 0
             end
         ) as window_spend_usd
 
     from dated_costs
-    where cost_on <= as_of_date
+    where cost_on <= evaluated_on
     group by campaign_id
 
 ),
@@ -151,7 +151,7 @@ joined as (
         campaigns.campaign_id,
         campaigns.status,
         campaigns.budget_usd,
-        {{ as_of_date }} as as_of_date,
+        {{ evaluated_on }} as evaluated_on,
         coalesce(costs_to_date.spend_to_date_usd, 0) as spend_to_date_usd,
         coalesce(costs_to_date.window_spend_usd, 0) as window_spend_usd,
         campaigns.budget_usd - coalesce(costs_to_date.spend_to_date_usd, 0)
@@ -212,18 +212,18 @@ budgeted as (
     select
         campaign_id,
         status,
-        as_of_date,
+        evaluated_on,
         budget_usd,
         spend_to_date_usd,
         budget_remaining_usd,
         cast(window_spend_usd / {{ window_days }} as decimal(18, 6)) as burn_rate_usd_per_day,
         planned_end_on,
-        {{ dbt.datediff('as_of_date', 'planned_end_on', 'day') }} as days_until_planned_end,
-        cast({{ dbt.dateadd('day', 'days_of_budget_left', 'as_of_date') }} as date)
+        {{ dbt.datediff('evaluated_on', 'planned_end_on', 'day') }} as days_until_planned_end,
+        cast({{ dbt.dateadd('day', 'days_of_budget_left', 'evaluated_on') }} as date)
             as projected_budget_exhausted_on,
         days_of_budget_left,
         coalesce(
-            days_of_budget_left < {{ dbt.datediff('as_of_date', 'planned_end_on', 'day') }},
+            days_of_budget_left < {{ dbt.datediff('evaluated_on', 'planned_end_on', 'day') }},
             false
         )
         and status <> 'stopped' as will_exceed_budget_before_end

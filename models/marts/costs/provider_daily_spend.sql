@@ -11,7 +11,7 @@ cost_events as (
 aggregated as (
 
     select
-        cast(occurred_at as date) as date_day,
+        cast(occurred_at as date) as day_on,
         provider,
         sum(cost_usd) as spend_usd,
         count(*) as cost_event_count
@@ -24,8 +24,8 @@ aggregated as (
 final as (
 
     select
-        cast(date_day as {{ dbt.type_string() }}) || '|' || provider as provider_daily_spend_id,
-        date_day,
+        cast(day_on as {{ dbt.type_string() }}) || '|' || provider as provider_daily_spend_id,
+        day_on,
         provider,
         spend_usd,
         cost_event_count

@@ -11,7 +11,7 @@ with
 
 campaigns as (
 
-    select * from {{ ref('dim_campaigns') }}
+    select * from {{ ref('campaigns') }}
     where {{ dds_in_refresh_scope() }}
 
 ),

@@ -76,7 +76,7 @@ metrics_with_pacing as (
         pacing.days_until_planned_end,
         coalesce(pacing.credit_pool_runs_out_before_end, false)
             as credit_pool_runs_out_before_end,
-        {{ dbt.datediff('pacing.as_of_date', 'pacing.credit_pool_runs_out_on', 'day') }}
+        {{ dbt.datediff('pacing.evaluated_on', 'pacing.credit_pool_runs_out_on', 'day') }}
             as days_of_credit_left
 
     from metrics

@@ -19,7 +19,7 @@ days as (
 
 final as (
 
-    select date_day from days
+    select day_on from days
 
 )
 

@@ -17,7 +17,7 @@ campaign_events as (
 
 lifecycle as (
 
-    select * from {{ ref('int_campaign_events_summarized') }}
+    select * from {{ ref('int_campaign_events_aggregated_to_campaigns') }}
     where {{ dds_in_refresh_scope() }}
 
 ),

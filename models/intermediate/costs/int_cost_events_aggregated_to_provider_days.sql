@@ -3,7 +3,7 @@
 -- written before today), so a pool's projection, which depends on every campaign's usage,
 -- changes once a day, when every campaign's pacing is recomputed anyway, and a cost written
 -- to one campaign never changes another campaign's figures. A running total, as
--- int_campaign_costs_daily.
+-- int_cost_events_aggregated_to_campaign_days.
 
 {{ config(
     materialized=dds_refreshed_materialization(),

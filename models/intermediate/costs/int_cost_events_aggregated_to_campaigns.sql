@@ -12,7 +12,7 @@ with
 
 campaign_costs_daily as (
 
-    select * from {{ ref('int_campaign_costs_daily') }}
+    select * from {{ ref('int_cost_events_aggregated_to_campaign_days') }}
     where {{ dds_in_refresh_scope() }}
 
 ),

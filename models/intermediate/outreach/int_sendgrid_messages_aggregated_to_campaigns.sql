@@ -12,7 +12,7 @@ with
 
 messages as (
 
-    select * from {{ ref('int_sendgrid_messages_summarized') }}
+    select * from {{ ref('int_sendgrid_events_pivoted_to_messages') }}
     where {{ dds_in_refresh_scope() }}
 
 ),
