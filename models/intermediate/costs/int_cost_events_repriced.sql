@@ -6,7 +6,7 @@
 -- pico-dollars rounded half up to the micro-dollar (macros/dds_usage_pricing.sql).
 -- A model, not an update: rebuilding gives the same answer, and raw amounts never change.
 
-{%- set evaluated_on = dds_as_of_date() %}
+{%- set as_of_date = dds_as_of_date() %}
 
 with
 
@@ -97,7 +97,7 @@ versions_today as (
         max(effective_from) as current_effective_on
 
     from version_rates
-    where effective_from <= {{ evaluated_on }}
+    where effective_from <= {{ as_of_date }}
     group by provider, item
 
 ),

@@ -7,7 +7,7 @@
 -- totals. An event after the as-of date (when it is pinned) extends the series: no event
 -- is ever left out.
 
-{%- set evaluated_on = dds_as_of_date() %}
+{%- set as_of_date = dds_as_of_date() %}
 
 with
 
@@ -104,7 +104,7 @@ campaign_bounds as (
             coalesce(event_bounds.first_event_on, cast(campaigns.deployed_at as date))
         ) as first_day,
         greatest(
-            {{ evaluated_on }},
+            {{ as_of_date }},
             cast(campaigns.last_lifecycle_event_at as date),
             coalesce(event_bounds.last_event_on, cast(campaigns.last_lifecycle_event_at as date))
         ) as last_day

@@ -15,7 +15,7 @@
 ) }}
 -- depends_on: {{ ref('int_campaigns_to_refresh') }}
 
-{%- set evaluated_on = dds_as_of_date() %}
+{%- set as_of_date = dds_as_of_date() %}
 {%- set window_days = var('dds_pacing_window_days') | int %}
 {%- set duration_days = var('dds_campaign_duration_days') | int %}
 
@@ -120,7 +120,7 @@ dated_costs as (
         campaign_id,
         cost_usd,
         cost_on,
-        {{ evaluated_on }} as evaluated_on
+        {{ as_of_date }} as evaluated_on
 
     from campaign_costs_daily
 
@@ -151,7 +151,7 @@ joined as (
         campaigns.campaign_id,
         campaigns.status,
         campaigns.budget_usd,
-        {{ evaluated_on }} as evaluated_on,
+        {{ as_of_date }} as evaluated_on,
         coalesce(costs_to_date.spend_to_date_usd, 0) as spend_to_date_usd,
         coalesce(costs_to_date.window_spend_usd, 0) as window_spend_usd,
         campaigns.budget_usd - coalesce(costs_to_date.spend_to_date_usd, 0)

@@ -9,7 +9,7 @@
 -- through its current period and the next one; one that lasts both is taken to last.
 -- Days are exact: ceilings of decimal ratios (macros/dds_ceil_ratio.sql).
 
-{%- set evaluated_on = dds_as_of_date() %}
+{%- set as_of_date = dds_as_of_date() %}
 {%- set window_days = var('dds_pacing_window_days') | int %}
 
 with
@@ -24,7 +24,7 @@ pools as (
 provider_usage as (
 
     select * from {{ ref('int_cost_events_aggregated_to_provider_days') }}
-    where ingested_on < {{ evaluated_on }}
+    where ingested_on < {{ as_of_date }}
 
 ),
 
@@ -32,17 +32,17 @@ pools_in_force as (
 
     select
         *,
-        {{ evaluated_on }} as evaluated_on,
+        {{ as_of_date }} as evaluated_on,
         -- this month's reset day, or last month's if it is still to come
         cast({{ dbt.dateadd(
             'day',
             'reset_day_of_month - 1',
-            'cast(' ~ dbt.date_trunc('month', evaluated_on) ~ ' as date)'
+            'cast(' ~ dbt.date_trunc('month', as_of_date) ~ ' as date)'
         ) }} as date) as reset_this_month_on
 
     from pools
-    where effective_from <= {{ evaluated_on }}
-        and (effective_to is null or effective_to >= {{ evaluated_on }})
+    where effective_from <= {{ as_of_date }}
+        and (effective_to is null or effective_to >= {{ as_of_date }})
 
 ),
 
