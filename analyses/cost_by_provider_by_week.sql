@@ -12,13 +12,13 @@ provider_daily_spend as (
 weekly as (
 
     select
-        cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start,
+        cast({{ dbt.date_trunc('week', 'day_on') }} as date) as week_start,
         provider,
         sum(spend_usd) as spend_usd,
         sum(cost_event_count) as cost_event_count
 
     from provider_daily_spend
-    group by cast({{ dbt.date_trunc('week', 'date_day') }} as date), provider
+    group by cast({{ dbt.date_trunc('week', 'day_on') }} as date), provider
 
 ),
 

@@ -166,11 +166,11 @@ def latency(template: Path, folder: Path, calls: int) -> list[Row]:
     generate(dds, campaigns=100, seed=1)
     rng = random.Random(2)
     with dds.read() as conn:
-        ids = [r[0] for r in conn.execute("select campaign_id from marts.dim_campaigns").fetchall()]
+        ids = [r[0] for r in conn.execute("select campaign_id from marts.campaigns").fetchall()]
         active = [
             r[0]
             for r in conn.execute(
-                "select campaign_id from marts.dim_campaigns where status = 'active'"
+                "select campaign_id from marts.campaigns where status = 'active'"
             ).fetchall()
         ]
     rows: list[Row] = []
@@ -285,7 +285,7 @@ def portfolio(
         hand = timed(
             lambda: [conn.execute(sql).to_arrow_table() for sql in HAND_WRITTEN_REPORT], repeat
         )
-        ids = [r[0] for r in conn.execute("select campaign_id from marts.dim_campaigns").fetchall()]
+        ids = [r[0] for r in conn.execute("select campaign_id from marts.campaigns").fetchall()]
     optimize = timed(lambda: ok(dds.optimize_all_campaigns(dry_run=True)), repeat)
     rng = random.Random(4)
     point = timed(lambda: ok(dds.calculate_lead_metrics(rng.choice(ids))), calls)

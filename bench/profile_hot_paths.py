@@ -109,7 +109,7 @@ def profile_reads(path: Path, template: Path, calls: int) -> list[tuple[str, str
     rng = random.Random(5)
     rows: list[tuple[str, str]] = []
     with dds.warehouse.connect() as conn:
-        ids = [r[0] for r in conn.execute("select campaign_id from marts.dim_campaigns").fetchall()]
+        ids = [r[0] for r in conn.execute("select campaign_id from marts.campaigns").fetchall()]
         [(events,)] = conn.execute("select count(*) from raw.cost_events").fetchall()
         rows.append((f"warehouse: {len(ids):,} campaigns, {events:,} cost events", ""))
         literal = METRICS_SQL.replace("?", f"'{ids[0]}'")

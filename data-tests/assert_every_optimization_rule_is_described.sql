@@ -1,4 +1,4 @@
--- campaign_optimization_flags inner-joins the optimization_rules seed, so a rule missing
+-- The flag models (one per rule family) join the optimization_rules seed, so a rule missing
 -- from the seed would silently never fire. Fails with each rule id the seed lacks.
 
 {%- set rule_ids = dds_optimization_rule_ids() %}

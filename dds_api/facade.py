@@ -44,7 +44,7 @@ PRIORITY_SQL = "select priority from marts.campaign_optimization where campaign_
 # one point read of both tables rather than two
 CONFIG_AND_PRIORITY_SQL = """
     select campaigns.config, optimization.priority
-    from marts.dim_campaigns as campaigns
+    from marts.campaigns as campaigns
     inner join marts.campaign_optimization as optimization
         on campaigns.campaign_id = optimization.campaign_id
     where campaigns.campaign_id = ?
@@ -638,7 +638,7 @@ class DDSIntegration:
                 """
                 select flags.*
                 from marts.campaign_optimization_flags as flags
-                inner join marts.dim_campaigns as campaigns
+                inner join marts.campaigns as campaigns
                     on flags.campaign_id = campaigns.campaign_id
                 where campaigns.is_optimizable
                 order by flags.campaign_id, flags.severity_rank desc, flags.rule_id

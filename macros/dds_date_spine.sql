@@ -1,6 +1,6 @@
 {#- Expands each row of `relation` (a ref or a CTE name) into one row per day from its
     `start_date_column` to its `end_date_column`, both included, keeping the row's columns
-    and adding `date_day` (a date). Dispatched so that models stay portable: DuckDB uses
+    and adding `day_on` (a date). Dispatched so that models stay portable: DuckDB uses
     generate_series, any other adapter (Spark) sequence + explode. A row whose end is before
     its start yields no day. -#}
 {% macro dds_date_spine(relation, start_date_column, end_date_column) -%}
@@ -14,7 +14,7 @@
             cast(spine_bounds.{{ start_date_column }} as date),
             cast(spine_bounds.{{ end_date_column }} as date),
             interval 1 day
-        )) as date) as date_day
+        )) as date) as day_on
     from {{ relation }} as spine_bounds
 {%- endmacro %}
 
@@ -25,7 +25,7 @@
             cast(spine_bounds.{{ start_date_column }} as date),
             cast(spine_bounds.{{ end_date_column }} as date),
             interval 1 day
-        )) as date_day
+        )) as day_on
     from {{ relation }} as spine_bounds
     where spine_bounds.{{ start_date_column }} <= spine_bounds.{{ end_date_column }}
 {%- endmacro %}

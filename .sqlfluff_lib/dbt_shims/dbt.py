@@ -20,3 +20,7 @@ def bool_or(expression: str) -> str:
 
 def type_string() -> str:
     return "varchar"
+
+
+def type_bigint() -> str:
+    return "bigint"

@@ -38,13 +38,13 @@ FUNNEL_SQL = "select * from marts.portfolio_funnel order by step_order"
 
 DAILY_SPEND_SQL = """
     select
-        date_day,
+        day_on,
         provider,
         spend_usd,
-        sum(spend_usd) over (partition by date_day) as day_total_usd,
+        sum(spend_usd) over (partition by day_on) as day_total_usd,
         sum(spend_usd) over (partition by provider) as provider_total_usd
     from marts.provider_daily_spend
-    order by date_day, provider_total_usd desc, provider
+    order by day_on, provider_total_usd desc, provider
 """
 
 CAMPAIGNS_SQL = """
@@ -172,9 +172,9 @@ def daily_spend_chart(rows: list[dict[str, Any]] | None) -> str:
     totals: dict[date, float] = {}
     providers: dict[str, Decimal] = {}
     for row in rows:
-        if row["date_day"] not in totals:
-            days.append(row["date_day"])
-            totals[row["date_day"]] = float(row["day_total_usd"] or 0)
+        if row["day_on"] not in totals:
+            days.append(row["day_on"])
+            totals[row["day_on"]] = float(row["day_total_usd"] or 0)
         providers.setdefault(row["provider"], row["provider_total_usd"])
     order = sorted(providers, key=lambda p: (-(providers[p] or 0), p))
     colour = {p: PROVIDER_COLOURS[i % len(PROVIDER_COLOURS)] for i, p in enumerate(order)}
@@ -207,8 +207,8 @@ def daily_spend_chart(rows: list[dict[str, Any]] | None) -> str:
     label_every = max(1, math.ceil(len(days) / 14))
     x_of = {day: left + slot * i + (slot - bar_w) / 2 for i, day in enumerate(days)}
     stacked: dict[date, float] = dict.fromkeys(days, 0.0)
-    for row in sorted(rows, key=lambda r: (r["date_day"], order.index(r["provider"]))):
-        day, spend = row["date_day"], float(row["spend_usd"] or 0)
+    for row in sorted(rows, key=lambda r: (r["day_on"], order.index(r["provider"]))):
+        day, spend = row["day_on"], float(row["spend_usd"] or 0)
         if spend <= 0:
             continue
         y0, y1 = y(stacked[day]), y(stacked[day] + spend)

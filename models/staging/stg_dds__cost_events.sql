@@ -24,7 +24,7 @@ renamed as (
         cache_creation_input_tokens,
         cache_read_input_tokens,
         cast(units as decimal(18, 6)) as units,
-        cast(price_effective_from as date) as price_effective_from,
+        cast(price_effective_from as date) as price_effective_on,
         details,
         idempotency_key,
         batch_id,

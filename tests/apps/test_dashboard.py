@@ -296,7 +296,7 @@ def test_daily_spend_chart_stacks_providers_per_day(dds: DDSIntegration) -> None
                 ('b', date '2026-01-01', 'outscraper', 2.50::decimal(18, 6), 2),
                 ('c', date '2026-01-02', 'hunter_io', 5.25::decimal(18, 6), 1),
                 ('d', date '2026-01-03', '<i>odd</i>', 1.00::decimal(18, 6), 1)
-            ) as t(provider_daily_spend_id, date_day, provider, spend_usd, cost_event_count)
+            ) as t(provider_daily_spend_id, day_on, provider, spend_usd, cost_event_count)
             """
         )
         rows = fetch_dicts(

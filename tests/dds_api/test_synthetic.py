@@ -69,8 +69,7 @@ def test_events_are_consistent_with_their_campaigns(dds: DDSIntegration) -> None
     assert summary.campaigns == 40 and summary.cost_events == 5000
     with dds.read() as conn:
         [(campaigns, verticals, statuses)] = conn.execute(
-            "select count(*), count(distinct vertical), count(distinct status) "
-            "from marts.dim_campaigns"
+            "select count(*), count(distinct vertical), count(distinct status) from marts.campaigns"
         ).fetchall()
         # every cost after its campaign was started, none in the future
         [(orphans, early, late)] = conn.execute(

@@ -29,7 +29,7 @@ from tests.conftest import make_dds
 # campaign's revenue from its latest snapshot up to then that reported revenue
 RAW_WEEKLY_SQL = """
 with as_of as (
-    select cast(timezone('UTC', current_timestamp) as date) as as_of_date
+    select cast(timezone('UTC', current_timestamp) as date) as evaluated_on
 ),
 first_day as (
     select min(cast(occurred_at as date)) as first_date from (
@@ -41,9 +41,9 @@ first_day as (
 weeks as (
     select
         cast(week_start as date) as week_start,
-        least(cast(week_start as date) + 6, as_of_date) as week_end
+        least(cast(week_start as date) + 6, evaluated_on) as week_end
     from as_of, first_day,
-        range(date_trunc('week', first_date), as_of_date + 1, interval 7 day) as t(week_start)
+        range(date_trunc('week', first_date), evaluated_on + 1, interval 7 day) as t(week_start)
 ),
 revenue_reports as (
     select
@@ -78,11 +78,11 @@ select
 from (
     select
         *,
-        cast(date_trunc('week', date_day) as date) as week_start,
-        max(date_day) over (partition by campaign_id, date_trunc('week', date_day)) as last_day
+        cast(date_trunc('week', day_on) as date) as week_start,
+        max(day_on) over (partition by campaign_id, date_trunc('week', day_on)) as last_day
     from marts.campaign_daily
 )
-where date_day = last_day
+where day_on = last_day
 group by week_start
 order by week_start
 """
@@ -186,9 +186,9 @@ def test_spend_per_day_agrees_across_raw_marts_and_analyses(
         "select cast(occurred_at as date), sum(amount_usd) from raw.cost_events group by 1"
     )
     assert len(raw) >= 20
-    providers = by_day("select date_day, sum(spend_usd) from marts.provider_daily_spend group by 1")
+    providers = by_day("select day_on, sum(spend_usd) from marts.provider_daily_spend group by 1")
     campaigns = by_day(
-        "select date_day, sum(spend_usd) from marts.campaign_daily group by 1 "
+        "select day_on, sum(spend_usd) from marts.campaign_daily group by 1 "
         "having sum(spend_usd) <> 0"
     )
     assert providers == raw

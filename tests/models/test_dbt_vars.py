@@ -64,13 +64,15 @@ def test_build_with_every_var_changed_passes_and_flags_use_the_overrides(
     output = dbt_build.build(dds.warehouse, ("build", "--vars", json.dumps(OVERRIDES)))
     assert "ERROR=0" in output and "SKIP=0" in output
     # the unit tests ran (and passed: ERROR=0, SKIP=0)
-    assert "campaign_optimization_flags::test_campaign_optimization_flags_boundaries" in output
+    for family in ("leads", "returns", "outreach", "budget"):
+        model = f"campaign_optimization_flags_{family}"
+        assert f"{model}::test_{model}_boundaries" in output
 
     with dds.warehouse.connect() as conn:
         rows = conn.execute(
             "select campaigns.campaign_name, flags.rule_id, flags.threshold_value "
             "from marts.campaign_optimization_flags as flags "
-            "join marts.dim_campaigns as campaigns using (campaign_id)"
+            "join marts.campaigns as campaigns using (campaign_id)"
         ).fetchall()
     flags = {(name, rule): threshold for name, rule, threshold in rows}
     fired = set(flags)

@@ -235,9 +235,7 @@ def test_readme_metricflow_commands_run_in_order_and_agree_with_the_marts(
     assert {row["cost_event__provider"]: dec(row["spend"]) for row in spend} == by_provider
 
     daily = mf_csv("--metrics spend --group-by metric_time__day")
-    by_day = dict(
-        marts("select date_day, sum(spend_usd) from marts.provider_daily_spend group by 1")
-    )
+    by_day = dict(marts("select day_on, sum(spend_usd) from marts.provider_daily_spend group by 1"))
     assert {row["metric_time__day"][:10]: dec(row["spend"]) for row in daily} == {
         day.isoformat(): value for day, value in by_day.items()
     }

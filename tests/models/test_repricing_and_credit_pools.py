@@ -145,8 +145,8 @@ def test_a_late_price_row_reprices_only_its_window_and_never_raw_amounts(
             row["old_cost_usd"],
             row["new_cost_usd"],
             row["cost_change_usd"],
-            str(row["old_price_effective_from"]),
-            str(row["new_price_effective_from"]),
+            str(row["old_price_effective_on"]),
+            str(row["new_price_effective_on"]),
         )
         for row in moved
     ] == [
@@ -213,7 +213,7 @@ def test_the_backfill_prices_exactly_as_ingest_does(dds: DDSIntegration, campaig
     assert len(repriced) == 40
     assert all(
         row["repriced_cost_usd"] == row["priced_cost_usd"]
-        and row["repriced_effective_from"] == row["priced_effective_from"]
+        and row["repriced_effective_on"] == row["priced_effective_on"]
         and not row["is_repriced"]
         for row in repriced
     ), [row for row in repriced if row["is_repriced"]]
@@ -238,8 +238,8 @@ def test_a_credit_pool_that_runs_out_before_the_campaign_ends_says_so(
     dds: DDSIntegration, campaign_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # $7 of Outscraper today: 1 a day over the 7-day window. Pools are projected from what
-    # was written before "today" (int_provider_usage_daily), so the pools are read as of
-    # tomorrow, when today's spend counts
+    # was written before "today" (int_cost_events_aggregated_to_provider_days), so the pools
+    # are read as of tomorrow, when today's spend counts
     dds.log_dds_costs(campaign_id, {"operation": "scraping", "provider": "outscraper", "cost": 7})
     project = copy_project(tmp_path)
     monkeypatch.setenv("DDS_DBT_PROJECT_DIR", str(project))
@@ -253,8 +253,8 @@ def test_a_credit_pool_that_runs_out_before_the_campaign_ends_says_so(
     # $3 left at $1 a day: 3 days; the campaign runs 30 days from today (29 from tomorrow);
     # its budget ($143 left) lasts 143 days
     assert (row["credit_pool_id"], pool["days_of_credit_left"]) == ("small", 3)
-    assert (row["credit_pool_runs_out_on"] - row["as_of_date"]).days == 3
-    assert (row["planned_end_on"] - row["as_of_date"]).days == 29
+    assert (row["credit_pool_runs_out_on"] - row["evaluated_on"]).days == 3
+    assert (row["planned_end_on"] - row["evaluated_on"]).days == 29
     assert row["credit_pool_runs_out_before_end"] and row["runs_out_before_end"]
     assert not row["will_exceed_budget_before_end"]
     assert row["runs_out_on"] == row["credit_pool_runs_out_on"]
@@ -269,7 +269,7 @@ def test_a_credit_pool_that_runs_out_before_the_campaign_ends_says_so(
 
 POOL_MODELS = (
     "provider_credit_pools",
-    "int_provider_usage_daily",
+    "int_cost_events_aggregated_to_provider_days",
     "provider_credit_pool_pacing",
     "campaign_budget_pacing",
 )

@@ -247,7 +247,7 @@ def test_a_new_day_moves_pacing_without_any_write(warehouse_path: Path) -> None:
         # yesterday's refresh, and yesterday's figures in the pacing table
         conn.execute("update intermediate.int_refresh_state set refreshed_on = refreshed_on - 1")
         conn.execute(
-            "update marts.campaign_budget_pacing set as_of_date = as_of_date - 1 "
+            "update marts.campaign_budget_pacing set evaluated_on = evaluated_on - 1 "
             "where campaign_id = ?",
             [cid],
         )
@@ -255,7 +255,7 @@ def test_a_new_day_moves_pacing_without_any_write(warehouse_path: Path) -> None:
     dds = make_dds(warehouse_path)  # a process that opens the file the next day
     with dds.read() as conn:
         as_of, today = conn.execute(
-            "select as_of_date, cast(timezone('UTC', current_timestamp) as date) "
+            "select evaluated_on, cast(timezone('UTC', current_timestamp) as date) "
             "from marts.campaign_budget_pacing where campaign_id = ?",
             [cid],
         ).fetchone()

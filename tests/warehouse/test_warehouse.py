@@ -215,7 +215,7 @@ def test_the_snapshot_follows_builds_and_dds_snapshot(
     result = CliRunner().invoke(cli_main, ["snapshot"])
     assert result.exit_code == 0, result.output
     conn = duckdb.connect(str(snapshot_path(warehouse_path)), read_only=True)
-    campaigns = conn.execute("select count(*) from marts.dim_campaigns").fetchone()[0]
+    campaigns = conn.execute("select count(*) from marts.campaigns").fetchone()[0]
     conn.close()
     assert campaigns == 1
 
@@ -309,7 +309,7 @@ def test_dbt_run_by_hand_and_the_facade_keep_the_same_tables_current(
         kinds = conn.execute(
             "select table_name, table_type from information_schema.tables "
             "where table_schema = 'marts' and table_name in ('campaign_metrics', "
-            "'campaign_optimization_flags', 'campaign_optimization', 'dim_campaigns') "
+            "'campaign_optimization_flags', 'campaign_optimization', 'campaigns') "
             "order by 1"
         ).fetchall()
     dds.close()

@@ -38,10 +38,10 @@ list_priced_events as (
         cache_creation_input_tokens,
         cache_read_input_tokens,
         cost_usd as priced_cost_usd,
-        price_effective_from as priced_effective_from
+        price_effective_on as priced_effective_on
 
     from cost_events
-    where priced_item is not null and price_effective_from is not null
+    where priced_item is not null and price_effective_on is not null
 
 ),
 
@@ -78,7 +78,7 @@ versions_at_event as (
 
     select
         list_priced_events.cost_id,
-        max(version_rates.effective_from) as repriced_effective_from
+        max(version_rates.effective_from) as repriced_effective_on
 
     from list_priced_events
     inner join version_rates
@@ -94,7 +94,7 @@ versions_today as (
     select
         provider,
         item,
-        max(effective_from) as current_effective_from
+        max(effective_from) as current_effective_on
 
     from version_rates
     where effective_from <= {{ as_of_date }}
@@ -106,10 +106,10 @@ repriced as (
 
     select
         list_priced_events.*,
-        versions_at_event.repriced_effective_from,
+        versions_at_event.repriced_effective_on,
         {{ dds_usage_amount_usd('list_priced_events', 'rates_then') }} as repriced_cost_usd,
         {{ dds_usage_pricing_gap('list_priced_events', 'rates_then') }} as has_repricing_gap,
-        versions_today.current_effective_from,
+        versions_today.current_effective_on,
         {{ dds_usage_amount_usd('list_priced_events', 'rates_today') }} as current_list_cost_usd
 
     from list_priced_events
@@ -117,14 +117,14 @@ repriced as (
     left join version_rates as rates_then
         on list_priced_events.provider = rates_then.provider
         and list_priced_events.priced_item = rates_then.item
-        and versions_at_event.repriced_effective_from = rates_then.effective_from
+        and versions_at_event.repriced_effective_on = rates_then.effective_from
     left join versions_today
         on list_priced_events.provider = versions_today.provider
         and list_priced_events.priced_item = versions_today.item
     left join version_rates as rates_today
         on versions_today.provider = rates_today.provider
         and versions_today.item = rates_today.item
-        and versions_today.current_effective_from = rates_today.effective_from
+        and versions_today.current_effective_on = rates_today.effective_from
 
 ),
 
@@ -143,19 +143,19 @@ final as (
         cache_creation_input_tokens,
         cache_read_input_tokens,
         priced_cost_usd,
-        priced_effective_from,
+        priced_effective_on,
         repriced_cost_usd,
-        repriced_effective_from,
+        repriced_effective_on,
         has_repricing_gap,
         not has_repricing_gap
         and (
-            repriced_effective_from <> priced_effective_from
+            repriced_effective_on <> priced_effective_on
             or repriced_cost_usd <> priced_cost_usd
         ) as is_repriced,
         case when not has_repricing_gap then repriced_cost_usd - priced_cost_usd end
             as repricing_change_usd,
         current_list_cost_usd,
-        current_effective_from
+        current_effective_on
 
     from repriced
 

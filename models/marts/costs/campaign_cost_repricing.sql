@@ -9,7 +9,7 @@ with
 
 campaigns as (
 
-    select * from {{ ref('dim_campaigns') }}
+    select * from {{ ref('campaigns') }}
 
 ),
 

@@ -24,8 +24,8 @@ final as (
         priced_cost_usd as old_cost_usd,
         repriced_cost_usd as new_cost_usd,
         repricing_change_usd as cost_change_usd,
-        priced_effective_from as old_price_effective_from,
-        repriced_effective_from as new_price_effective_from
+        priced_effective_on as old_price_effective_on,
+        repriced_effective_on as new_price_effective_on
 
     from repriced_events
     where is_repriced

@@ -5,9 +5,9 @@
 -- pool counts all of its provider's cost events (over every campaign) written before today:
 -- dollars for a 'usd' pool, else the events' `units` (searches, emails). Being as of the
 -- start of the day, it moves once a day, when every campaign's pacing is recomputed, and a
--- cost written to one campaign never changes another's figures (int_provider_usage_daily).
--- A pool that resets monthly is projected through its current period and the next one; one
--- that lasts both is taken to last.
+-- cost written to one campaign never changes another's figures
+-- (int_cost_events_aggregated_to_provider_days). A pool that resets monthly is projected
+-- through its current period and the next one; one that lasts both is taken to last.
 -- Days are exact: ceilings of decimal ratios (macros/dds_ceil_ratio.sql).
 
 {%- set as_of_date = dds_as_of_date() %}
@@ -21,10 +21,11 @@ pools as (
 
 ),
 
--- as of the start of today: what was written before today (int_provider_usage_daily)
+-- as of the start of today: what was written before today
+-- (int_cost_events_aggregated_to_provider_days)
 provider_usage as (
 
-    select * from {{ ref('int_provider_usage_daily') }}
+    select * from {{ ref('int_cost_events_aggregated_to_provider_days') }}
     where ingested_on < {{ as_of_date }}
 
 ),
@@ -33,7 +34,7 @@ pools_in_force as (
 
     select
         *,
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date }} as evaluated_on,
         -- this month's reset day, or last month's if it is still to come
         cast({{ dbt.dateadd(
             'day',
@@ -53,7 +54,7 @@ periods as (
         *,
         case
             when reset_day_of_month is null then effective_from
-            when reset_this_month_on <= as_of_date then reset_this_month_on
+            when reset_this_month_on <= evaluated_on then reset_this_month_on
             else cast({{ dbt.dateadd('month', -1, 'reset_this_month_on') }} as date)
         end as last_reset_on
 
@@ -94,7 +95,7 @@ usage_events as (
 
     from bounded
     inner join provider_usage on bounded.provider = provider_usage.provider
-    where provider_usage.used_on <= bounded.as_of_date
+    where provider_usage.used_on <= bounded.evaluated_on
 
 ),
 
@@ -111,7 +112,7 @@ usage_per_pool as (
         sum(
             case
                 when usage_events.used_on
-                    > cast({{ dbt.dateadd('day', -window_days, 'bounded.as_of_date') }} as date)
+                    > cast({{ dbt.dateadd('day', -window_days, 'bounded.evaluated_on') }} as date)
                     then usage_events.usage_amount
                 else 0
             end
@@ -159,7 +160,7 @@ projected as (
 
     select
         *,
-        cast({{ dbt.dateadd('day', 'days_of_credit_left', 'as_of_date') }} as date)
+        cast({{ dbt.dateadd('day', 'days_of_credit_left', 'evaluated_on') }} as date)
             as exhausted_this_period_on,
         -- in a fresh period the first day already spends: day n of the period is reset + n − 1
         cast({{ dbt.dateadd('day', 'days_of_full_period - 1', 'next_reset_on') }} as date)
@@ -194,9 +195,9 @@ final as (
         credit_unit,
         credit_amount,
         reset_day_of_month,
-        effective_from,
-        effective_to,
-        as_of_date,
+        effective_from as first_drawable_on,
+        effective_to as last_drawable_on,
+        evaluated_on,
         period_start_on,
         next_reset_on,
         used_in_period,

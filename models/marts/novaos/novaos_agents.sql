@@ -11,13 +11,13 @@ metrics as (
 
 campaigns as (
 
-    select * from {{ ref('dim_campaigns') }}
+    select * from {{ ref('campaigns') }}
 
 ),
 
 tokens as (
 
-    select * from {{ ref('int_cost_events_aggregated') }}
+    select * from {{ ref('int_cost_events_aggregated_to_campaigns') }}
 
 ),
 

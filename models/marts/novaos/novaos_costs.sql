@@ -10,7 +10,7 @@ cost_events as (
 
 campaigns as (
 
-    select * from {{ ref('dim_campaigns') }}
+    select * from {{ ref('campaigns') }}
 
 ),
 

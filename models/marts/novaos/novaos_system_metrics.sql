@@ -19,7 +19,7 @@ snapshots as (
 
 campaigns as (
 
-    select * from {{ ref('dim_campaigns') }}
+    select * from {{ ref('campaigns') }}
 
 ),
 
