@@ -1,16 +1,18 @@
 """Price usage (tokens, searches, emails) from the price list in force when it happened.
 
 The price list is the dbt seed ``provider_prices`` (table ``reference.provider_prices``),
-so analysts add or override prices by editing the seed and running ``dds build``. A price
-*version* is every row of one provider and item with the same ``effective_from``; the
-version in force at time t is the latest one dated on or before t. A cost priced here keeps
-that date (``price_effective_from``) as its provenance, and its amount is fixed when it is
-written: a later price row never rewrites history.
+so analysts add or override prices by editing the seed and running ``dds build``. Which
+version applies when is dbt's ``price_list_versions`` (table ``marts.price_list_versions``):
+a version is every row of one provider and item with the same date, in force from that UTC
+date until the item's next version, with its exact rates; this module only finds the window
+that holds an event's time and multiplies. A cost priced here keeps that date
+(``price_effective_from``) as its provenance, and its amount is fixed when it is written: a
+later price row never rewrites history.
 
-One SQL statement prices one event or a million (bulk loads), so there is one place for the
-rule. The arithmetic is exact: prices become integer pico-dollars per unit (``price_usd``
-has 6 places and ``per_quantity`` must divide 1,000,000), counts are integers, and the sum
-is rounded half up to the micro-dollar, as DuckDB rounds text cast to DECIMAL.
+One SQL statement prices one event or a million (bulk loads). The arithmetic is exact:
+prices are integer pico-dollars per unit (``price_usd`` has 6 places and ``per_quantity``
+must divide 1,000,000), counts are integers, and the sum is rounded half up to the
+micro-dollar, as DuckDB rounds text cast to DECIMAL.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import duckdb
 
 from ingest.warehouse.errors import ValidationError
 
-PRICE_TABLE = "reference.provider_prices"
+# the price list's versions (seed provider_prices), their windows and exact rates, built by dbt
+VERSIONS_TABLE = "marts.price_list_versions"
 
 # unit in the price list -> the usage column it prices
 TOKEN_UNITS = {
@@ -45,10 +48,8 @@ def pricing_sql(pending: str) -> str:
     caller input; it must yield PRICING_INPUT_COLUMNS. ``price_item`` is the item asked for
     (the model for Anthropic); null means "the provider's only item".
     """
-    token_units = ", ".join(f"'{unit}'" for unit in TOKEN_UNITS)
     rate_columns = ",\n            ".join(
-        f"max(case when unit = '{unit}' then pico_per_unit end) as {column}_rate"
-        for unit, column in TOKEN_UNITS.items()
+        f"cast({column}_rate as hugeint) as {column}_rate" for column in TOKEN_UNITS.values()
     )
     missing_rate_checks = "\n".join(
         f"""            when coalesce({column}, 0) > 0 and {column}_rate is null
@@ -59,36 +60,26 @@ def pricing_sql(pending: str) -> str:
     amount_terms = " + ".join(
         f"coalesce({column}, 0) * coalesce({column}_rate, 0)" for column in TOKEN_UNITS.values()
     )
-    # Each price version's rates are computed once (a handful of rows), and each event finds
-    # its version with one ASOF join: no per-event grouping or joins on the event's id.
+    # The versions, their windows and rates come from dbt's price_list_versions (a handful of
+    # rows); each event finds the version whose window holds its occurred_at with one join on
+    # provider and item: no per-event grouping or joins on the event's id.
     return f"""
     with
-    prices as (
-        select
-            provider, item, unit, cast(effective_from as timestamp) as effective_from,
-            -- integer pico-dollars per unit: exact for 6-place prices and per_quantity | 10^6
-            case when 1000000 % per_quantity = 0
-                then cast(price_usd * 1000000 as hugeint) * (1000000 // per_quantity)
-            end as pico_per_unit
-        from {PRICE_TABLE}
-    ),
-    sole_items as (
-        select provider, min(item) as item
-        from prices
-        group by provider
-        having count(distinct item) = 1
-    ),
     versions as (
         select
             provider,
             item,
-            effective_from,
-            bool_or(pico_per_unit is null) as has_bad_quantity,
+            cast(effective_on as timestamp) as version_from,
+            cast(superseded_on as timestamp) as version_until,
+            is_providers_only_item,
+            has_bad_quantity,
             {rate_columns},
-            max(case when unit not in ({token_units}) then pico_per_unit end) as units_rate,
-            count(case when unit not in ({token_units}) then 1 end) as unit_row_count
-        from prices
-        group by provider, item, effective_from
+            cast(units_rate as hugeint) as units_rate,
+            unit_row_count
+        from {VERSIONS_TABLE}
+    ),
+    sole_items as (
+        select distinct provider, item from versions where is_providers_only_item
     ),
     pending as (
         select
@@ -100,13 +91,13 @@ def pricing_sql(pending: str) -> str:
     rated as (
         select
             pending.*,
-            versions.effective_from as version_from,
-            versions.* exclude (provider, item, effective_from)
+            versions.* exclude (provider, item, is_providers_only_item)
         from pending
-        asof left join versions
+        left join versions
             on pending.provider = versions.provider
             and pending.item = versions.item
-            and pending.occurred_at >= versions.effective_from
+            and pending.occurred_at >= versions.version_from
+            and (versions.version_until is null or pending.occurred_at < versions.version_until)
     ),
     checked as (
         select
@@ -174,8 +165,8 @@ def price_one(
         rows = conn.execute(pricing_sql(pending), values).fetchall()
     except duckdb.CatalogException as exc:
         raise ValidationError(
-            f"The price list ({PRICE_TABLE}) is not in the warehouse: run `dds build` to load "
-            "the seeds, or give the cost in dollars."
+            f"The price list ({VERSIONS_TABLE}) is not in the warehouse: run `dds build` to "
+            "build it from the seeds, or give the cost in dollars."
         ) from exc
     [(_, resolved_item, effective_from, amount, error)] = rows
     if error is not None:

@@ -152,7 +152,8 @@ def test_a_new_price_row_prices_later_events_and_never_rewrites_history(
               "input_tokens": 1_000_000, "output_tokens": 100_000}  # fmt: skip
     first = dds.log_dds_costs(campaign_id, {**tokens, "occurred_at": "2025-05-31T23:59:59Z"})
     assert first["cost"] == 1.2  # $0.80 + $0.40
-    # an analyst adds a price version to the seed and loads it (dbt seed)
+    # an analyst adds a price version to the seed and builds it (the seed and the versions
+    # table that ingest prices by)
     project = tmp_path / "project"
     shutil.copytree(
         Path(__file__).resolve().parents[2],
@@ -165,7 +166,7 @@ def test_a_new_price_row_prices_later_events_and_never_rewrites_history(
         for unit, price in doubled:
             prices.write(f"anthropic,{HAIKU_35},{unit},{price},1000000,2025-06-01,doubled\n")
     monkeypatch.setenv("DDS_DBT_PROJECT_DIR", str(project))
-    build(dds.warehouse, ["seed", "--select", "provider_prices"])
+    build(dds.warehouse, ["build", "--select", "provider_prices", "price_list_versions"])
 
     later = dds.log_dds_costs(campaign_id, {**tokens, "occurred_at": "2025-06-01T00:00:00Z"})
     late = dds.log_dds_costs(campaign_id, {**tokens, "occurred_at": "2025-05-15T00:00:00Z"})

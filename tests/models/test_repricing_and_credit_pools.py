@@ -25,7 +25,12 @@ from tests.ingest.test_real_inputs import HAIKU_35, outreach_batch
 
 HAIKU_3 = "claude-3-haiku-20240307"
 HAIKU_45 = "claude-haiku-4-5-20251001"
-MODELS = ("int_cost_events_repriced", "campaign_cost_repricing", "cost_repricing_changes")
+MODELS = (
+    "price_list_versions",
+    "int_cost_events_repriced",
+    "campaign_cost_repricing",
+    "cost_repricing_changes",
+)
 
 
 def copy_project(tmp_path: Path) -> Path:

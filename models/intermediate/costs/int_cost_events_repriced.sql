@@ -1,9 +1,9 @@
 -- One row per cost event priced from the price list (it records its item and version):
 -- the amount stored when it was written, untouched, beside the amount the CURRENT price list
 -- gives for the version in force at its occurred_at (the backfill), and at the version in
--- force today. Same rule as ingest/pricing.py: a version is every row of one provider and
--- item with one effective_from, in force from that UTC date until the next; exact integer
--- pico-dollars rounded half up to the micro-dollar (macros/dds_usage_pricing.sql).
+-- force today. The versions, their windows and rates are price_list_versions', the table
+-- ingest prices by; exact integer pico-dollars rounded half up to the micro-dollar
+-- (macros/dds_usage_pricing.sql).
 -- A model, not an update: rebuilding gives the same answer, and raw amounts never change.
 
 {%- set as_of_date = dds_as_of_date() %}
@@ -16,9 +16,10 @@ cost_events as (
 
 ),
 
-prices as (
+-- each version's window (effective_on until superseded_on) and exact rates
+version_rates as (
 
-    select * from {{ ref('provider_prices') }}
+    select * from {{ ref('price_list_versions') }}
 
 ),
 
@@ -45,86 +46,32 @@ list_priced_events as (
 
 ),
 
-unit_prices as (
-
-    select
-        provider,
-        item,
-        unit,
-        effective_from,
-        {{ dds_pico_per_unit('price_usd', 'per_quantity') }} as pico_per_unit
-
-    from prices
-    -- a row that cannot be exact prices nothing (the seed's test refuses it anyway)
-    where 1000000 % per_quantity = 0
-
-),
-
-version_rates as (
-
-    select
-        provider,
-        item,
-        effective_from,
-        {{ dds_version_rates() }}
-
-    from unit_prices
-    group by provider, item, effective_from
-
-),
-
--- the latest version of the event's item dated on or before the event's UTC day
-versions_at_event as (
-
-    select
-        list_priced_events.cost_id,
-        max(version_rates.effective_from) as repriced_effective_on
-
-    from list_priced_events
-    inner join version_rates
-        on list_priced_events.provider = version_rates.provider
-        and list_priced_events.priced_item = version_rates.item
-        and version_rates.effective_from <= list_priced_events.occurred_on
-    group by list_priced_events.cost_id
-
-),
-
-versions_today as (
-
-    select
-        provider,
-        item,
-        max(effective_from) as current_effective_on
-
-    from version_rates
-    where effective_from <= {{ as_of_date }}
-    group by provider, item
-
-),
-
 repriced as (
 
     select
         list_priced_events.*,
-        versions_at_event.repriced_effective_on,
+        rates_then.effective_on as repriced_effective_on,
         {{ dds_usage_amount_usd('list_priced_events', 'rates_then') }} as repriced_cost_usd,
         {{ dds_usage_pricing_gap('list_priced_events', 'rates_then') }} as has_repricing_gap,
-        versions_today.current_effective_on,
+        rates_today.effective_on as current_effective_on,
         {{ dds_usage_amount_usd('list_priced_events', 'rates_today') }} as current_list_cost_usd
 
     from list_priced_events
-    left join versions_at_event on list_priced_events.cost_id = versions_at_event.cost_id
+    -- the version in force on the event's UTC day, by the current price list (the backfill)
     left join version_rates as rates_then
         on list_priced_events.provider = rates_then.provider
         and list_priced_events.priced_item = rates_then.item
-        and versions_at_event.repriced_effective_on = rates_then.effective_from
-    left join versions_today
-        on list_priced_events.provider = versions_today.provider
-        and list_priced_events.priced_item = versions_today.item
+        and list_priced_events.occurred_on >= rates_then.effective_on
+        and (
+            rates_then.superseded_on is null
+            or list_priced_events.occurred_on < rates_then.superseded_on
+        )
+    -- the version in force today
     left join version_rates as rates_today
-        on versions_today.provider = rates_today.provider
-        and versions_today.item = rates_today.item
-        and versions_today.current_effective_on = rates_today.effective_from
+        on list_priced_events.provider = rates_today.provider
+        and list_priced_events.priced_item = rates_today.item
+        and {{ as_of_date }} >= rates_today.effective_on
+        and (rates_today.superseded_on is null or {{ as_of_date }} < rates_today.superseded_on)
 
 ),
 

@@ -1,6 +1,6 @@
 -- One row per vertical and estimate step: the expected cost per prospect at today's prices:
--- for each provider and item, the price-list version (all its rows with one effective_from)
--- in force today, the same rule ingest/pricing.py prices usage by.
+-- for each provider and item, the price-list version in force today (price_list_versions'
+-- windows, the ones ingest prices usage by).
 -- '*' is the default vertical; a vertical's own rows in estimate_assumptions replace the
 -- default rows of the same step. The facade multiplies by the prospect count.
 -- A table, so that a deploy reads it in a millisecond rather than planning this SQL: it is
@@ -28,11 +28,12 @@ versions_in_force as (
     select
         provider,
         item,
-        max(effective_from) as effective_from
+        effective_on
 
-    from prices
-    where effective_from <= {{ dds_as_of_date() }}
-    group by provider, item
+    from {{ ref('price_list_versions') }}
+    where
+        effective_on <= {{ dds_as_of_date() }}
+        and (superseded_on is null or superseded_on > {{ dds_as_of_date() }})
 
 ),
 
@@ -49,7 +50,7 @@ prices_in_force as (
     inner join versions_in_force
         on prices.provider = versions_in_force.provider
         and prices.item = versions_in_force.item
-        and prices.effective_from = versions_in_force.effective_from
+        and prices.effective_from = versions_in_force.effective_on
 
 ),
 
