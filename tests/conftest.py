@@ -18,6 +18,7 @@ import pytest
 from dds_api.facade import DDSIntegration
 from dds_api.samples.demo import SPEC_EXAMPLE_CONFIG
 from ingest.warehouse.settings import Settings
+from ingest.warehouse.tables import RAW_TABLES
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
@@ -63,8 +64,8 @@ def raw_state(dds: DDSIntegration) -> dict[str, Any]:
     """Every raw table's rows, to prove that a refused call changed nothing."""
     with dds.warehouse.connect() as conn:
         return {
-            table: conn.execute(f"select * from raw.{table} order by seq").fetchall()
-            for table in ("campaign_events", "cost_events", "result_snapshots")
+            table.name: conn.execute(f"select * from raw.{table.name} order by all").fetchall()
+            for table in RAW_TABLES
         }
 
 

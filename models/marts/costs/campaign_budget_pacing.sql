@@ -1,8 +1,7 @@
 -- One row per campaign: how fast it spends its budget and when the budget will run out.
 -- "Today" is the var dds_as_of_date, or the current UTC date. The burn rate is the spend of
--- the last dds_pacing_window_days days (today included) divided by the whole window, even
--- for a campaign younger than the window (DDS front-loads scraping and scoring, and dividing
--- day one's burst by one day would project it as a daily rate). Dates are exact: the number
+-- the last dds_pacing_window_days days (today included) divided by the whole window (why:
+-- DECISIONS.md, "Budget pacing divides by the whole window"). Dates are exact: the number
 -- of days the budget lasts is a ceiling computed in decimals, not in floating point.
 -- Credit pools: a campaign draws from the pools (provider_credit_pool_pacing) of every provider
 -- it has paid or that its estimate plans (its vertical's steps in estimate_assumptions, the
