@@ -1,11 +1,11 @@
-"""The README's analyst commands run as written, on a fresh `dds demo` warehouse.
+"""The analysts' guide's commands (analyses/README.md) run as written, on a fresh warehouse.
 
-The commands are read from the README itself (every fenced block of "For analysts" and
-"Configuration"), and run in a fresh copy of the repository (the venv linked in as
-`.venv`, `.mfvenv` too when it exists), from its folder, with the default warehouse
-`./dds.duckdb`. MetricFlow's commands need `.mfvenv` (README, "Metrics layer"; `.ci/run`
-installs it): without it their test is skipped. There, MetricFlow's figures are also
-compared with the marts'.
+The commands are read from the guide itself (every fenced block of analyses/README.md), and
+run in a fresh copy of the repository (the venv linked in as `.venv`, `.mfvenv` too when it
+exists), from its folder, with the default warehouse `./dds.duckdb` made by `dds demo`.
+MetricFlow's commands need `.mfvenv` (the guide's "Metrics layer"; `.ci/run` installs it):
+without it their test is skipped. There, MetricFlow's figures are also compared with the
+marts'.
 """
 
 from __future__ import annotations
@@ -36,12 +36,10 @@ FLOAT_NOISE = re.compile(r"\d\.\d*(?:0{8,}|9{8,})\d")
 
 
 def readme_blocks() -> list[tuple[str, str]]:
-    """(language, text) of every fenced block from "## For analysts" to the next section
-    after "## Configuration"."""
-    readme = (REPO / "README.md").read_text()
-    start = readme.index("\n## For analysts")
-    end = readme.index("\n## ", readme.index("\n## Configuration") + 1)
-    return re.findall(r"```(\w+)\n(.*?)```", readme[start:end], flags=re.DOTALL)
+    """(language, text) of every fenced block of the analysts' guide, analyses/README.md
+    (the README points analysts there)."""
+    guide = (REPO / "analyses" / "README.md").read_text()
+    return re.findall(r"```(\w+)\n(.*?)```", guide, flags=re.DOTALL)
 
 
 def bash_commands(text: str) -> list[str]:
@@ -157,7 +155,7 @@ def test_readme_analyst_commands_run_as_written(checkout: Checkout) -> None:
                 checkout.run(command)
             ran.append(command)
 
-    # the commands the README promises are among them
+    # the commands the guide promises are among them
     assert any("dbt compile" in command for command in ran)
     assert any("--vars" in command for command in ran)
 
