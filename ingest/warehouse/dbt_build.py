@@ -10,12 +10,15 @@ returns.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import duckdb
 
 from ingest.warehouse import refresh
 from ingest.warehouse.connection import Warehouse
@@ -88,6 +91,12 @@ def compile_refresh_plan(warehouse_path: str, *extra: str) -> list[refresh.Step]
     """Compile the refreshed models and read their plan from the manifest, in a target
     folder of this call's own (another dbt run in the same project must not overwrite the
     manifest in between), seeded with the project's partial parse so it stays quick."""
+    return _compile(warehouse_path, *extra)[0]
+
+
+def _compile(warehouse_path: str, *extra: str) -> tuple[list[refresh.Step], set[tuple[str, str]]]:
+    """compile_refresh_plan's steps, and every (schema, name) the project's models and seeds
+    own (the manifest holds every node whatever was selected)."""
     with tempfile.TemporaryDirectory(prefix="dds-compile-") as folder:
         parsed = target_dir() / "partial_parse.msgpack"
         if parsed.is_file():
@@ -96,7 +105,39 @@ def compile_refresh_plan(warehouse_path: str, *extra: str) -> list[refresh.Step]
             ("compile", "--target-path", folder, *extra, "--select", *refresh.PLAN_SELECTOR),
             warehouse_path,
         )
-        return refresh.plan_from_manifest(Path(folder) / "manifest.json")
+        manifest = Path(folder) / "manifest.json"
+        return refresh.plan_from_manifest(manifest), owned_relations(manifest)
+
+
+def owned_relations(manifest_path: Path) -> set[tuple[str, str]]:
+    """(schema, relation) of every model and seed in the manifest that dbt materializes."""
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    return {
+        (node["schema"], node.get("alias") or node["name"])
+        for node in nodes
+        if node["resource_type"] in ("model", "seed")
+        and node["config"].get("materialized") != "ephemeral"
+    }
+
+
+def drop_stale_relations(conn: duckdb.DuckDBPyConnection, owned: set[tuple[str, str]]) -> list[str]:
+    """Drop the tables and views left in dbt's schemas by models or seeds the project no
+    longer has (dbt never drops a relation it stopped owning: a renamed mart would linger
+    under its old name for analysts to read). Raw and main are not dbt's and are untouched.
+    Names come from the catalog, never from input. Returns what was dropped."""
+    schemas = sorted({schema for schema, _ in owned})
+    stale = [
+        (schema, name, kind)
+        for schema, name, kind in conn.execute(
+            "select table_schema, table_name, table_type from information_schema.tables "
+            "where table_catalog = current_database() and list_contains(?, table_schema)",
+            [schemas],
+        ).fetchall()
+        if (schema, name) not in owned
+    ]
+    for schema, name, kind in stale:
+        conn.execute(f'drop {"view" if kind == "VIEW" else "table"} "{schema}"."{name}"')
+    return [f"{schema}.{name}" for schema, name, _ in stale]
 
 
 def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) -> str:
@@ -114,10 +155,9 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     # model's incremental branch, which the facade replays between builds, with the vars
     # this build was given (so that the facade's refresh keeps them)
     vars_given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--vars"]
-    steps = compile_refresh_plan(
-        warehouse.path, *(("--vars", vars_given[-1]) if vars_given else ())
-    )
+    steps, owned = _compile(warehouse.path, *(("--vars", vars_given[-1]) if vars_given else ()))
     with warehouse.transaction() as conn:
+        drop_stale_relations(conn, owned)
         refresh.store_plan(conn, steps)
         conn.execute(
             f"create or replace table {BUILD_INFO_TABLE} as "

@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from dds_api.apps.cli import main as cli_main
+from dds_api.facade import DDSIntegration
 from ingest.warehouse.connection import Warehouse
-from ingest.warehouse.dbt_build import project_digest, project_dir, run_dbt
+from ingest.warehouse.dbt_build import build, project_digest, project_dir, run_dbt
 from ingest.warehouse.gate import snapshot_path
 from ingest.warehouse.settings import Settings
 from tests.conftest import SPEC_CONFIG, make_dds
@@ -314,3 +315,31 @@ def test_dbt_run_by_hand_and_the_facade_keep_the_same_tables_current(
         ).fetchall()
     dds.close()
     assert {kind for _, kind in kinds} == {"BASE TABLE"} and len(kinds) == 4
+
+
+def test_a_build_drops_what_the_project_no_longer_owns(
+    dds: DDSIntegration, campaign_id: str
+) -> None:
+    """A model renamed or removed leaves no relation under its old name for analysts to read
+    (dbt never drops what it stopped owning); raw and what the project owns stay."""
+    with dds.warehouse.transaction() as conn:
+        conn.execute("create table marts.dim_campaigns as select * from marts.campaigns")
+        conn.execute("create view intermediate.int_old_roll_up as select 1 as one")
+        before = conn.execute("select count(*) from raw.campaign_events").fetchone()[0]
+
+    build(dds.warehouse, ("build", "--select", "price_list_versions"))
+
+    with dds.warehouse.connect() as conn:
+        names = {
+            f"{schema}.{name}"
+            for schema, name in conn.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_catalog = current_database()"
+            ).fetchall()
+        }
+        assert conn.execute("select count(*) from raw.campaign_events").fetchone()[0] == before
+    assert "marts.dim_campaigns" not in names
+    assert "intermediate.int_old_roll_up" not in names
+    assert {"marts.campaigns", "marts.campaign_metrics", "reference.provider_prices"} <= names
+    assert {"raw.campaign_events", "main.dds_refresh_plan"} <= names
+    assert dds.calculate_lead_metrics(campaign_id)["campaign_id"] == campaign_id
