@@ -12,6 +12,9 @@ README's explanation of each target that is not met (a benchmark, not a test).
   and on an empty one; a flat hand-written point query over raw; the same with an ART
   index on campaign_id (built in a transaction that is rolled back).
 - get_all_campaigns_report: its SQL vs the Python that shapes the answer.
+- the first read after a write: the refresh before it (ingest/warehouse/refresh.py), every
+  statement timed, for a campaign analysis (get_campaign_status, optimize_campaign) and for
+  calculate_lead_metrics, on a copy of the warehouse.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from bench_facade import HAND_WRITTEN_POINT, MARTS_REPORT, RAW_INSERT, ms, timed
 
 from dds_api.facade import METRICS_SQL, DDSIntegration
 from dds_api.samples.synthetic import generate
+from ingest.warehouse import refresh
 from ingest.warehouse.settings import Settings
 
 
@@ -173,6 +177,55 @@ def profile_reads(path: Path, template: Path, calls: int) -> list[tuple[str, str
     return rows
 
 
+class TimedConnection:
+    """A connection whose execute() records each statement's time (a refresh takes any
+    object with DuckDB's connection methods)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+        self.log: list[tuple[str, float]] = []
+
+    def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+        start = time.perf_counter()
+        result = self.conn.execute(sql, *args)
+        self.log.append((" ".join(sql.split())[:70], (time.perf_counter() - start) * 1000))
+        return result
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+
+def profile_refresh(path: Path, folder: Path, calls: int) -> list[tuple[str, str]]:
+    """The refresh a read runs after one cost event, statement by statement (medians)."""
+    shutil.copy(path, folder / "refresh.duckdb")
+    dds = open_dds(folder / "refresh.duckdb")
+    with dds.read() as conn:
+        [(campaign_id,)] = conn.execute("select min(campaign_id) from marts.campaigns").fetchall()
+        plan = refresh.load_plan(conn)
+    assert plan is not None
+    cost = {"operation": "lead_scoring", "provider": "anthropic", "cost": 0.15}
+    rows: list[tuple[str, str]] = []
+    for label, needs in [
+        ("get_campaign_status, optimize_campaign (every model)", None),
+        ("calculate_lead_metrics", ("campaign_metrics",)),
+    ]:
+        statements: dict[tuple[int, str], list[float]] = {}
+        totals = []
+        for _ in range(calls):
+            dds.log_dds_costs(campaign_id, cost)
+            with dds.warehouse.connect(reading=True) as conn:
+                timed_conn = TimedConnection(conn)
+                start = time.perf_counter()
+                refresh.refresh(timed_conn, plan, needs)  # type: ignore[arg-type]
+                totals.append((time.perf_counter() - start) * 1000)
+            for position, (sql, elapsed) in enumerate(timed_conn.log):
+                statements.setdefault((position, sql), []).append(elapsed)
+        rows.append((f"refresh after a cost event, for {label}", median(totals)))
+        rows += [(f"  {sql}", median(times)) for (_, sql), times in sorted(statements.items())]
+    dds.close()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", type=Path, help="profile this warehouse's reads")
@@ -194,6 +247,7 @@ def main() -> None:
             generate(dds, campaigns=args.campaigns, cost_events=args.cost_events, seed=3)
             dds.close()
         rows += profile_reads(path, template, args.calls)
+        rows += profile_refresh(path, folder, max(5, args.calls // 10))
     width = max(len(name) for name, _ in rows)
     print(f"\nDuckDB {duckdb.__version__}, {os.cpu_count()} cores")
     for name, figure in rows:

@@ -201,7 +201,7 @@ def _refresh(
 ) -> bool:
     scope, *models, state = steps
     assert scope.model == SCOPE_MODEL and state.model == STATE_MODEL, "not a refresh plan"
-    _rebuild(conn, scope)
+    _rebuild_in_place(conn, scope)
     reasons = {
         reason
         for (reason,) in conn.execute(f"select distinct reason from {scope.relation}").fetchall()
@@ -255,13 +255,15 @@ def _refresh(
     )
     if due_later:
         return False
-    _rebuild(conn, state)
+    _rebuild_in_place(conn, state)
     return True
 
 
 def _newest_seq_per_raw_table(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
     # the raw tables' names come from the plan (the dbt sources), never from input; max(seq)
-    # is answered from DuckDB's statistics, well under a millisecond at 10M rows
+    # is answered from DuckDB's statistics, well under a millisecond at 10M rows. (These
+    # three bookkeeping reads as one statement of scalar subqueries measured slower: 3.6 ms
+    # against 2.8 for the three.)
     if not tables:
         return {}
     row = conn.execute(
@@ -272,6 +274,14 @@ def _newest_seq_per_raw_table(conn: duckdb.DuckDBPyConnection, tables: list[str]
 
 def _rebuild(conn: duckdb.DuckDBPyConnection, step: Step) -> None:
     _replace(conn, step, "true")
+
+
+def _rebuild_in_place(conn: duckdb.DuckDBPyConnection, step: Step) -> None:
+    """The scope and the state models: two statements instead of four (no staging table),
+    which is safe because neither reads its own table (the scope reads the state, the state
+    only raw); every statement saved is its planning saved, on every refresh."""
+    conn.execute(f"delete from {step.relation}")
+    conn.execute(f"insert into {step.relation} by name {_subquery(step.sql)}")
 
 
 def _replace(conn: duckdb.DuckDBPyConnection, step: Step, delete_where: str) -> None:
