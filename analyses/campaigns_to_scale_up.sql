@@ -50,7 +50,7 @@ final as (
         metrics.cost_per_qualified_lead,
         metrics.qualification_rate,
         metrics.revenue_usd,
-        metrics.total_cost_usd,
+        metrics.cost_usd,
         rankings.roi_rank_in_vertical,
         rankings.vertical_peer_count,
         rankings.roi_rank_in_location,

@@ -14,7 +14,7 @@ weekly as (
     select
         cast({{ dbt.date_trunc('week', 'day_on') }} as date) as week_start,
         provider,
-        sum(spend_usd) as spend_usd,
+        sum(cost_usd) as cost_usd,
         sum(cost_event_count) as cost_event_count
 
     from provider_daily_spend
@@ -27,9 +27,9 @@ final as (
     select
         week_start,
         provider,
-        spend_usd,
+        cost_usd,
         cost_event_count,
-        {{ safe_divide('100.0 * spend_usd', 'sum(spend_usd) over (partition by week_start)') }}
+        {{ safe_divide('100.0 * cost_usd', 'sum(cost_usd) over (partition by week_start)') }}
             as share_of_week_pct
 
     from weekly
@@ -37,4 +37,4 @@ final as (
 )
 
 select * from final
-order by week_start asc, spend_usd desc
+order by week_start asc, cost_usd desc

@@ -15,7 +15,7 @@ per_location as (
     select
         location,
         count(*) as campaign_count,
-        sum(total_cost_usd) as total_cost_usd,
+        sum(cost_usd) as cost_usd,
         sum(leads_found) as leads_found,
         sum(leads_qualified) as leads_qualified
 
@@ -29,11 +29,11 @@ final as (
     select
         location,
         campaign_count,
-        total_cost_usd,
+        cost_usd,
         leads_found,
         leads_qualified,
-        round({{ safe_divide('total_cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,
-        round({{ safe_divide('total_cost_usd', 'leads_found') }}, 6) as cost_per_lead,
+        round({{ safe_divide('cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,
+        round({{ safe_divide('cost_usd', 'leads_found') }}, 6) as cost_per_lead,
         {{ safe_divide('100.0 * leads_qualified', 'leads_found') }} as qualification_rate
 
     from per_location

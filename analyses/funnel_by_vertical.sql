@@ -21,7 +21,7 @@ per_vertical as (
         sum(emails_opened) as emails_opened,
         sum(emails_replied) as emails_replied,
         sum(revenue_usd) as revenue_usd,
-        sum(total_cost_usd) as total_cost_usd
+        sum(cost_usd) as cost_usd
 
     from metrics
     group by vertical
@@ -37,7 +37,7 @@ final as (
         {{ safe_divide('100.0 * emails_opened', 'emails_sent') }} as open_rate,
         {{ safe_divide('100.0 * emails_replied', 'emails_opened') }} as replies_per_100_opened,
         {{ safe_divide('revenue_usd', 'emails_replied') }} as revenue_per_reply_usd,
-        {{ dds_roi('revenue_usd', 'total_cost_usd') }} as roi
+        {{ dds_roi('revenue_usd', 'cost_usd') }} as roi
 
     from per_vertical
 

@@ -62,7 +62,7 @@ HAND_WRITTEN_ROWS = """
                min(occurred_at) filter (where event_type = 'deployed') as deployed_at
         from raw.campaign_events group by campaign_id
     ), costs as (
-        select campaign_id, sum(amount_usd) as cost, count(*) as events
+        select campaign_id, sum(cost_usd) as cost, count(*) as events
         from raw.cost_events group by campaign_id
     ), latest as (
         select campaign_id,
@@ -96,7 +96,7 @@ HAND_WRITTEN_POINT = """
     select
         (select arg_max(event_type, (occurred_at, seq)) from raw.campaign_events
          where campaign_id = $1),
-        (select sum(amount_usd) from raw.cost_events where campaign_id = $1),
+        (select sum(cost_usd) from raw.cost_events where campaign_id = $1),
         (select arg_max(leads_found, (occurred_at, seq)) filter (where leads_found is not null)
          from raw.result_snapshots where campaign_id = $1),
         (select arg_max(revenue_usd, (occurred_at, seq)) filter (where revenue_usd is not null)
@@ -110,7 +110,7 @@ MARTS_REPORT = (
 # the reference of a point read: one campaign's rows of one raw table
 RAW_POINT_READ = "select * from raw.campaign_events where campaign_id = ?"
 RAW_INSERT = """
-    insert into raw.cost_events (cost_id, campaign_id, operation, provider, amount_usd,
+    insert into raw.cost_events (cost_id, campaign_id, operation, provider, cost_usd,
                                  occurred_at, ingested_at)
     values (?, ?, 'scoring', 'anthropic', 0.15, ?, ?)
 """

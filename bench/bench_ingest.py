@@ -156,7 +156,7 @@ def single_call_latency(dds: DDSIntegration, campaign_id: str, calls: int) -> tu
             conn.begin()
             conn.execute(
                 "insert into raw.cost_events (cost_id, campaign_id, operation, provider, "
-                "amount_usd, occurred_at, ingested_at) values (?, ?, ?, ?, ?, ?, ?)",
+                "cost_usd, occurred_at, ingested_at) values (?, ?, ?, ?, ?, ?, ?)",
                 [uuid.uuid4().hex, campaign_id, "lead_scoring", "anthropic", 0.15, utc_now(),
                  utc_now()],
             )  # fmt: skip

@@ -85,7 +85,7 @@ def profile_log_costs(folder: Path, template: Path, calls: int) -> list[tuple[st
     memory = duckdb.connect()
     memory.execute(
         "create table cost_events (cost_id varchar primary key, campaign_id varchar, "
-        "operation varchar, provider varchar, amount_usd decimal(18, 6), "
+        "operation varchar, provider varchar, cost_usd decimal(18, 6), "
         "occurred_at timestamp, ingested_at timestamp)"
     )
     in_memory = timed(
@@ -122,7 +122,7 @@ def profile_reads(path: Path, template: Path, calls: int) -> list[tuple[str, str
         flat = timed(lambda: conn.execute(HAND_WRITTEN_POINT, [rng.choice(ids)]).fetchall(), calls)
         raw_scan = timed(
             lambda: conn.execute(
-                "select sum(amount_usd) from raw.cost_events where campaign_id = ?",
+                "select sum(cost_usd) from raw.cost_events where campaign_id = ?",
                 [rng.choice(ids)],
             ).fetchall(),
             calls,
@@ -130,7 +130,7 @@ def profile_reads(path: Path, template: Path, calls: int) -> list[tuple[str, str
         rows += [
             ("calculate_lead_metrics' query (marts.campaign_metrics)", median(point)),
             ("  planning alone (EXPLAIN)", median(plan)),
-            ("  one raw scan: sum(amount_usd) where campaign_id = ?", median(raw_scan)),
+            ("  one raw scan: sum(cost_usd) where campaign_id = ?", median(raw_scan)),
             ("flat hand-written point query over raw", median(flat)),
         ]
         conn.begin()
@@ -140,7 +140,7 @@ def profile_reads(path: Path, template: Path, calls: int) -> list[tuple[str, str
             built = time.perf_counter() - start
             indexed_scan = timed(
                 lambda: conn.execute(
-                    "select sum(amount_usd) from raw.cost_events where campaign_id = ?",
+                    "select sum(cost_usd) from raw.cost_events where campaign_id = ?",
                     [rng.choice(ids)],
                 ).fetchall(),
                 calls,

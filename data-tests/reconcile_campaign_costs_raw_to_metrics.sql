@@ -4,6 +4,6 @@
     model=source('dds', 'cost_events'),
     compare_model=ref('campaign_metrics'),
     group_by=['campaign_id'],
-    measures={'cost_usd': 'sum(amount_usd)', 'cost_events': 'count(*)'},
-    compare_measures={'cost_usd': 'sum(total_cost_usd)', 'cost_events': 'sum(cost_event_count)'},
+    measures={'cost_usd': 'sum(cost_usd)', 'cost_events': 'count(*)'},
+    compare_measures={'cost_usd': 'sum(cost_usd)', 'cost_events': 'sum(cost_event_count)'},
 ) }}

@@ -4,6 +4,6 @@
     model=ref('campaign_daily'),
     compare_model=ref('campaign_metrics'),
     group_by=['campaign_id'],
-    measures={'cost_usd': 'max(cumulative_spend_usd)'},
-    compare_measures={'cost_usd': 'sum(total_cost_usd)'},
+    measures={'cost_usd': 'max(cost_to_date_usd)'},
+    compare_measures={'cost_usd': 'sum(cost_usd)'},
 ) }}

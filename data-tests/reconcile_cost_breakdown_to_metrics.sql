@@ -4,5 +4,5 @@
     compare_model=ref('campaign_metrics'),
     group_by=['campaign_id'],
     measures={'cost_usd': 'sum(cost_usd)', 'cost_events': 'sum(cost_event_count)'},
-    compare_measures={'cost_usd': 'sum(total_cost_usd)', 'cost_events': 'sum(cost_event_count)'},
+    compare_measures={'cost_usd': 'sum(cost_usd)', 'cost_events': 'sum(cost_event_count)'},
 ) }}

@@ -5,5 +5,5 @@
     group_by=['id'],
     compare_group_by=['campaign_id'],
     measures={'agents': 'count(*)', 'cost_usd': 'sum(total_cost)', 'revenue_usd': 'sum(revenue_generated)'},
-    compare_measures={'agents': 'count(*)', 'cost_usd': 'sum(total_cost_usd)', 'revenue_usd': 'sum(revenue_usd)'},
+    compare_measures={'agents': 'count(*)', 'cost_usd': 'sum(cost_usd)', 'revenue_usd': 'sum(revenue_usd)'},
 ) }}

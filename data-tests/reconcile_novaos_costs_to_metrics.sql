@@ -5,5 +5,5 @@
     group_by=['agent_id'],
     compare_group_by=['campaign_id'],
     measures={'cost_usd': 'sum(cost)', 'cost_events': 'count(*)'},
-    compare_measures={'cost_usd': 'sum(total_cost_usd)', 'cost_events': 'sum(cost_event_count)'},
+    compare_measures={'cost_usd': 'sum(cost_usd)', 'cost_events': 'sum(cost_event_count)'},
 ) }}

@@ -5,7 +5,7 @@
     compare_model=ref('campaign_metrics'),
     measures={'cost_usd': 'sum(cost)', 'revenue_usd': 'sum(revenue)', 'profit_usd': 'sum(profit)'},
     compare_measures={
-        'cost_usd': 'sum(total_cost_usd)',
+        'cost_usd': 'sum(cost_usd)',
         'revenue_usd': 'sum(revenue_usd)',
         'profit_usd': 'sum(profit_usd)',
     },

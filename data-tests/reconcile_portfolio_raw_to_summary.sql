@@ -4,7 +4,7 @@
     (
         select costs.cost_usd, revenue.revenue_usd, campaigns.campaign_count
         from (
-            select sum(amount_usd) as cost_usd from {{ source('dds', 'cost_events') }}
+            select sum(cost_usd) as cost_usd from {{ source('dds', 'cost_events') }}
         ) as costs
         cross join (
             select sum(revenue_usd) as revenue_usd
@@ -35,8 +35,8 @@
         'campaigns': 'sum(campaign_count)',
     },
     compare_measures={
-        'cost_usd': 'sum(total_cost_usd)',
-        'revenue_usd': 'sum(total_revenue_usd)',
+        'cost_usd': 'sum(cost_usd)',
+        'revenue_usd': 'sum(revenue_usd)',
         'campaigns': 'sum(total_campaigns)',
     },
 ) }}

@@ -3,6 +3,6 @@
     model=source('dds', 'cost_events'),
     compare_model=ref('provider_daily_spend'),
     group_by=['provider'],
-    measures={'cost_usd': 'sum(amount_usd)', 'cost_events': 'count(*)'},
-    compare_measures={'cost_usd': 'sum(spend_usd)', 'cost_events': 'sum(cost_event_count)'},
+    measures={'cost_usd': 'sum(cost_usd)', 'cost_events': 'count(*)'},
+    compare_measures={'cost_usd': 'sum(cost_usd)', 'cost_events': 'sum(cost_event_count)'},
 ) }}

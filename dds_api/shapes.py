@@ -49,7 +49,7 @@ def lead_metrics(row: Mapping[str, Any]) -> dict[str, Any]:
         "click_rate": ratio(row["click_rate"]),
         "reply_rate": ratio(row["reply_rate"]),
         "outreach_success_rate": ratio(row["reply_rate"]),
-        "total_cost": money(row["total_cost_usd"]),
+        "total_cost": money(row["cost_usd"]),
         "revenue_generated": money(row["revenue_usd"]),
         "roi": ratio(row["roi"]),
         "profit": money(row["profit_usd"]),

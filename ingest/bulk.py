@@ -633,14 +633,14 @@ def _load_costs(
         conn.execute(
             """
             insert into raw.cost_events (
-                cost_id, campaign_id, operation, provider, amount_usd, model, input_tokens,
+                cost_id, campaign_id, operation, provider, cost_usd, model, input_tokens,
                 output_tokens, units, details, idempotency_key, occurred_at, ingested_at,
                 item, cache_creation_input_tokens, cache_read_input_tokens,
                 price_effective_from, batch_id
             )
             select
                 replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, operation,
-                provider, amount_usd, model, input_tokens, output_tokens, units, details, key,
+                provider, cost_usd, model, input_tokens, output_tokens, units, details, key,
                 occurred_at, ?, item, cache_creation_input_tokens, cache_read_input_tokens,
                 price_effective_from, ?
             from bulk_new
@@ -668,7 +668,7 @@ def _costs_validated_sql() -> str:
             "checked.campaign_id",
             "checked.operation",
             "checked.provider",
-            "cast(checked.amount_usd as varchar)",
+            "cast(checked.cost_usd as varchar)",
             "checked.model",
             "checked.item",
             *(f"cast(checked.{name} as varchar)" for name in costs.TOKEN_FIELDS),
@@ -694,7 +694,7 @@ def _costs_validated_sql() -> str:
             {_text("campaign_id")} as campaign_id,
             {_name("operation")} as operation,
             {_name("provider")} as provider,
-            try_cast({_number("cost")} as decimal(18, 6)) as amount_usd,
+            try_cast({_number("cost")} as decimal(18, 6)) as cost_usd,
             {_text("model")} as model,
             {_text("item")} as item,
             {token_columns},
@@ -710,7 +710,7 @@ def _costs_validated_sql() -> str:
         checked.* replace (
             coalesce(checked.reason, 'cannot price this cost: ' || priced.pricing_error)
                 as reason,
-            coalesce(checked.amount_usd, priced.amount_usd) as amount_usd,
+            coalesce(checked.cost_usd, priced.cost_usd) as cost_usd,
             coalesce(priced.item, checked.item) as item
         ),
         priced.price_effective_from,
@@ -727,7 +727,7 @@ _TO_PRICE = f"""(
     select row_number as rid, provider, coalesce(item, model) as price_item, occurred_at,
         units, {", ".join(costs.TOKEN_FIELDS)}
     from checked
-    where reason is null and amount_usd is null
+    where reason is null and cost_usd is null
 )"""
 
 

@@ -205,7 +205,7 @@ def record_cost(
     """
     if event.idempotency_key is not None:
         row = conn.execute(
-            "select cost_id, amount_usd, price_effective_from from raw.cost_events "
+            "select cost_id, cost_usd, price_effective_from from raw.cost_events "
             "where idempotency_key = ?",
             [event.idempotency_key],
         ).fetchone()
@@ -219,7 +219,7 @@ def record_cost(
     [(inserted,)] = conn.execute(
         """
         insert into raw.cost_events (
-            cost_id, campaign_id, operation, provider, amount_usd, model, input_tokens,
+            cost_id, campaign_id, operation, provider, cost_usd, model, input_tokens,
             output_tokens, units, details, idempotency_key, occurred_at, ingested_at,
             item, cache_creation_input_tokens, cache_read_input_tokens, price_effective_from,
             batch_id

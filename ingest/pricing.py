@@ -42,7 +42,7 @@ PRICING_INPUT_COLUMNS = ("rid", "provider", "price_item", "occurred_at", *USAGE_
 
 def pricing_sql(pending: str) -> str:
     """A query pricing every row of ``pending``: rid, item (as resolved),
-    price_effective_from, amount_usd and pricing_error (null when priced).
+    price_effective_from, cost_usd and pricing_error (null when priced).
 
     ``pending`` is SQL of our own (a table name or a VALUES list of placeholders), never
     caller input; it must yield PRICING_INPUT_COLUMNS. ``price_item`` is the item asked for
@@ -132,7 +132,7 @@ def pricing_sql(pending: str) -> str:
             then cast(
                 cast((amount_pico + 500000) // 1000000 as decimal(18, 0))
                 * cast(0.000001 as decimal(18, 6)) as decimal(18, 6))
-        end as amount_usd,
+        end as cost_usd,
         pricing_error
     from checked
     """

@@ -1,7 +1,7 @@
 {#- Reconciliation: totals of one relation equal totals of another, per group or overall.
     Returns the groups whose totals differ, with both sides' values (no rows = reconciled).
 
-    measures: {name: aggregate SQL over `model`}, e.g. {cost_usd: 'sum(amount_usd)'}
+    measures: {name: aggregate SQL over `model`}, e.g. {cost_usd: 'sum(cost_usd)'}
     compare_measures: {name: aggregate SQL over `compare_model`}, same names (default: measures)
     group_by: list of key expressions over `model` (none: one total for the whole relation)
     compare_group_by: the same keys over `compare_model`, in order (default: group_by)
@@ -100,8 +100,8 @@ where
         arguments:
           compare_model: ref('campaign_metrics')
           group_by: [campaign_id]
-          measures: {total_cost_usd: sum(cost_as_priced_usd)}
-          compare_measures: {total_cost_usd: sum(total_cost_usd)} -#}
+          measures: {cost_usd: sum(cost_as_priced_usd)}
+          compare_measures: {cost_usd: sum(cost_usd)} -#}
 {% test reconciles_with(model, compare_model, measures, compare_measures=none, group_by=none,
                         compare_group_by=none, where=none, compare_where=none) %}
     {{ dds_reconciliation(model, compare_model, measures, compare_measures, group_by,

@@ -59,7 +59,7 @@
 
 {#- The event's amount in USD, DECIMAL(18, 6), priced by the version joined as `rates`
     (null when that version cannot price it). -#}
-{% macro dds_usage_amount_usd(events, rates) -%}
+{% macro dds_usage_cost_usd(events, rates) -%}
     case
         when not {{ dds_usage_pricing_gap(events, rates) }}
             then cast(round(

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 PORTFOLIO_SQL = """
     select total_campaigns, active_campaigns, paused_campaigns, stopped_campaigns,
-        deployed_campaigns, total_cost_usd, total_revenue_usd, total_budget_usd, profit_usd,
-        total_roi, cost_per_lead
+        deployed_campaigns, cost_usd, revenue_usd, budget_usd, profit_usd,
+        roi, cost_per_lead
     from marts.portfolio_summary
 """
 
@@ -40,9 +40,9 @@ DAILY_SPEND_SQL = """
     select
         day_on,
         provider,
-        spend_usd,
-        sum(spend_usd) over (partition by day_on) as day_total_usd,
-        sum(spend_usd) over (partition by provider) as provider_total_usd
+        cost_usd,
+        sum(cost_usd) over (partition by day_on) as day_total_usd,
+        sum(cost_usd) over (partition by provider) as provider_total_usd
     from marts.provider_daily_spend
     order by day_on, provider_total_usd desc, provider
 """
@@ -50,7 +50,7 @@ DAILY_SPEND_SQL = """
 CAMPAIGNS_SQL = """
     select
         m.campaign_id, m.campaign_name, m.vertical, m.location, m.status,
-        m.total_cost_usd, m.revenue_usd, m.roi, m.leads_found, m.leads_qualified,
+        m.cost_usd, m.revenue_usd, m.roi, m.leads_found, m.leads_qualified,
         m.qualification_rate, m.reply_rate, m.human_open_rate, m.adjusted_open_rate,
         m.cost_per_lead, o.priority
     from marts.campaign_metrics as m
@@ -66,14 +66,14 @@ FLAGS_SQL = """
 """
 
 PACING_SQL = """
-    select m.campaign_id, m.campaign_name, m.status, m.budget_usd, m.total_cost_usd,
+    select m.campaign_id, m.campaign_name, m.status, m.budget_usd, m.cost_usd,
         m.budget_used_pct, m.budget_remaining_usd
     from marts.campaign_metrics as m
     order by m.budget_used_pct desc nulls last, m.campaign_name, m.campaign_id
 """
 
 PACING_WITH_PROJECTION_SQL = """
-    select m.campaign_id, m.campaign_name, m.status, m.budget_usd, m.total_cost_usd,
+    select m.campaign_id, m.campaign_name, m.status, m.budget_usd, m.cost_usd,
         m.budget_used_pct, m.budget_remaining_usd,
         p.burn_rate_usd_per_day, p.projected_budget_exhausted_on, p.planned_end_on,
         p.will_exceed_budget_before_end
@@ -208,12 +208,12 @@ def daily_spend_chart(rows: list[dict[str, Any]] | None) -> str:
     x_of = {day: left + slot * i + (slot - bar_w) / 2 for i, day in enumerate(days)}
     stacked: dict[date, float] = dict.fromkeys(days, 0.0)
     for row in sorted(rows, key=lambda r: (r["day_on"], order.index(r["provider"]))):
-        day, spend = row["day_on"], float(row["spend_usd"] or 0)
+        day, spend = row["day_on"], float(row["cost_usd"] or 0)
         if spend <= 0:
             continue
         y0, y1 = y(stacked[day]), y(stacked[day] + spend)
         stacked[day] += spend
-        title = f"{fmt_date(day)} · {row['provider']}: {dollars(row['spend_usd'])}"
+        title = f"{fmt_date(day)} · {row['provider']}: {dollars(row['cost_usd'])}"
         parts.append(
             f'<rect x="{x_of[day]:.1f}" y="{y1:.1f}" width="{bar_w:.1f}" '
             f'height="{max(y0 - y1, 0.5):.1f}" fill="{colour[row["provider"]]}">'
@@ -332,15 +332,15 @@ def kpi_section(p: dict[str, Any]) -> str:
         ),
         (
             "Total spend",
-            dollars(p["total_cost_usd"]),
-            f"of {dollars(p['total_budget_usd'])} total budget",
+            dollars(p["cost_usd"]),
+            f"of {dollars(p['budget_usd'])} total budget",
         ),
         (
             "Total revenue",
-            dollars(p["total_revenue_usd"]),
+            dollars(p["revenue_usd"]),
             f"profit {dollars(p['profit_usd'])}",
         ),
-        ("ROI", percent(p["total_roi"]), f"cost per lead {dollars(p['cost_per_lead'])}"),
+        ("ROI", percent(p["roi"]), f"cost per lead {dollars(p['cost_per_lead'])}"),
     ]
     items = "".join(
         f'<div class="kpi"><div class="kpi-label">{esc(label)}</div>'
@@ -395,7 +395,7 @@ def campaign_table(campaigns: list[dict[str, Any]], flags: dict[str, list[dict]]
             f'<td><div class="name">{esc(c["campaign_name"])}</div>'
             f'<div class="muted">{esc(c["vertical"])} · {esc(c["location"])}</div></td>'
             f'<td><span class="status st-{esc(c["status"])}">{esc(c["status"])}</span></td>'
-            f'<td class="num">{esc(dollars(c["total_cost_usd"]))}</td>'
+            f'<td class="num">{esc(dollars(c["cost_usd"]))}</td>'
             f'<td class="num">{esc(dollars(c["revenue_usd"]))}</td>'
             f'<td class="num{roi_class}">{esc(percent(c["roi"]))}</td>'
             f'<td class="num">{esc(fmt_count(c["leads_found"]))}</td>'
@@ -453,7 +453,7 @@ def pacing_table(rows: list[dict[str, Any]], with_projection: bool) -> str:
             f'<td class="name">{esc(r["campaign_name"])}</td>'
             f'<td><span class="status st-{esc(r["status"])}">{esc(r["status"])}</span></td>'
             f"<td>{pacing_bar(pct, scale_max, 150 if with_projection else 260)}</td>"
-            f'<td class="num">{esc(dollars(r["total_cost_usd"]))}</td>'
+            f'<td class="num">{esc(dollars(r["cost_usd"]))}</td>'
             f'<td class="num">{esc(dollars(r["budget_usd"]))}</td>'
             f'<td class="num{over}">{esc(percent(r["budget_used_pct"]))}</td>'
             f'<td class="num{over}">{esc(dollars(r["budget_remaining_usd"]))}</td>'

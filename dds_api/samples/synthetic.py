@@ -78,7 +78,7 @@ ESTIMATE_STEPS = tuple(kind[0] for kind in KINDS)
 STAGES = {1: "prospecting", 2: "scoring", 3: "outreach", 4: "closed"}
 
 COST_COLUMNS = (
-    "cost_id", "campaign_id", "operation", "provider", "amount_usd", "model",
+    "cost_id", "campaign_id", "operation", "provider", "cost_usd", "model",
     "input_tokens", "output_tokens", "units", "occurred_at", "ingested_at",
 )  # fmt: skip
 # columns a newer raw schema has; filled when present (the price's provenance)

@@ -6,8 +6,8 @@ tables: it orders events that carry the same ``occurred_at`` in the order they w
 
 The schema is versioned: ``raw.schema_version`` records each migration applied, and opening
 a warehouse applies the missing ones in order, each in its own transaction, so a warehouse
-made by an older version upgrades in place. Migrations only add (tables, nullable columns)
-or relax (NOT NULL); they never rewrite or drop stored events.
+made by an older version upgrades in place. Migrations only add (tables, nullable columns),
+relax (NOT NULL) or rename a column; they never rewrite or drop stored events.
 """
 
 from __future__ import annotations
@@ -256,6 +256,12 @@ _V5_LOAD_FINGERPRINTS = (
     f"alter table {RAW_SCHEMA}.ingest_batches add column if not exists fingerprint varchar",
 )
 
+_V6_ONE_NAME_FOR_COST = (
+    # The cost is cost_usd at every layer (raw said amount_usd, marts total_cost_usd or
+    # spend_usd). A rename keeps every row, seq included; DuckDB rewrites the CHECK with it.
+    f"alter table {RAW_SCHEMA}.cost_events rename column amount_usd to cost_usd",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "campaign, cost and result events", _V1_BASELINE),
     Migration(
@@ -270,6 +276,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(4, "a load id on every raw row; quarantined rows keyed", _V4_LOAD_IDS),
     Migration(5, "bulk loads' fingerprints", _V5_LOAD_FINGERPRINTS),
+    Migration(6, "raw.cost_events.amount_usd renamed cost_usd", _V6_ONE_NAME_FOR_COST),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -245,7 +245,7 @@ COST_EVENTS = RawTable(
         _campaign_id(),
         Column("operation", "VARCHAR", '{{ doc("operation") }}', nullable=False),
         Column("provider", "VARCHAR", '{{ doc("provider") }}', nullable=False),
-        Column("amount_usd", MONEY_TYPE, "Amount spent in USD, DECIMAL(18, 6) (never float).",
+        Column("cost_usd", MONEY_TYPE, "Amount spent in USD, DECIMAL(18, 6) (never float).",
                nullable=False, bound=">= 0"),
         Column("model", "VARCHAR",
                "The AI model used, for token-priced calls (e.g. claude-3-haiku-20240307)."),

@@ -14,7 +14,7 @@ renamed as (
         campaign_id,
         operation,
         provider,
-        cast(amount_usd as decimal(18, 6)) as cost_usd,
+        cast(cost_usd as decimal(18, 6)) as cost_usd,
         model,
         -- the price-list item that priced the cost (the model for Anthropic); null when the
         -- caller gave the amount in dollars

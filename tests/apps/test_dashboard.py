@@ -162,19 +162,19 @@ def test_chromium_shows_the_marts_figures_and_screenshots(
     kpis = re.findall(r'class="kpi-value">([^<]*)<', dom)
     assert kpis == [
         str(portfolio["active_campaigns"]),
-        money(portfolio["total_cost_usd"]),
-        money(portfolio["total_revenue_usd"]),
-        pct(portfolio["total_roi"]),
+        money(portfolio["cost_usd"]),
+        money(portfolio["revenue_usd"]),
+        pct(portfolio["roi"]),
     ]
     assert re.search(r"Generated at .*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", dom)
 
     # the funnel: every count of the portfolio, and revenue
     funnel = dom[dom.index('id="funnel"') : dom.index('id="campaigns"')]
     for column in ("found", "qualified"):
-        assert f">{portfolio[f'total_leads_{column}']:,}<" in funnel
+        assert f">{portfolio[f'leads_{column}']:,}<" in funnel
     for column in ("sent", "opened", "replied"):
-        assert f">{portfolio[f'total_emails_{column}']:,}<" in funnel
-    assert f">{money(portfolio['total_revenue_usd'])}<" in funnel
+        assert f">{portfolio[f'emails_{column}']:,}<" in funnel
+    assert f">{money(portfolio['revenue_usd'])}<" in funnel
     assert "36.4% of found" in funnel  # 168 / 462
 
     # the campaign table: one row per campaign with the mart's figures, priority and flags
@@ -183,7 +183,7 @@ def test_chromium_shows_the_marts_figures_and_screenshots(
     for campaign in campaigns:
         [row] = [r for name, r in rows.items() if name.startswith(campaign["campaign_name"])]
         assert row[1] == campaign["status"]
-        assert row[2] == money(campaign["total_cost_usd"])
+        assert row[2] == money(campaign["cost_usd"])
         assert row[3] == money(campaign["revenue_usd"])
         assert row[4] == pct(campaign["roi"])  # — where the mart's ROI is null
         assert row[5] == str(campaign["leads_found"])
@@ -208,7 +208,7 @@ def test_chromium_shows_the_marts_figures_and_screenshots(
     for campaign in campaigns:
         row = pacing[campaign["campaign_name"]]
         assert row[3:6] == [
-            money(campaign["total_cost_usd"]),
+            money(campaign["cost_usd"]),
             money(campaign["budget_usd"]),
             pct(campaign["budget_used_pct"]),
         ]
@@ -220,12 +220,12 @@ def test_chromium_shows_the_marts_figures_and_screenshots(
         with dds.read() as conn:
             providers = fetch_dicts(
                 conn,
-                "select provider, sum(spend_usd) as spend_usd from marts.provider_daily_spend "
+                "select provider, sum(cost_usd) as cost_usd from marts.provider_daily_spend "
                 "group by provider",
             )
         assert providers
         for provider in providers:
-            assert f"{provider['provider']} <b>{money(provider['spend_usd'])}</b>" in dom
+            assert f"{provider['provider']} <b>{money(provider['cost_usd'])}</b>" in dom
     else:
         assert "No daily spend data" in dom
 
@@ -296,7 +296,7 @@ def test_daily_spend_chart_stacks_providers_per_day(dds: DDSIntegration) -> None
                 ('b', date '2026-01-01', 'outscraper', 2.50::decimal(18, 6), 2),
                 ('c', date '2026-01-02', 'hunter_io', 5.25::decimal(18, 6), 1),
                 ('d', date '2026-01-03', '<i>odd</i>', 1.00::decimal(18, 6), 1)
-            ) as t(provider_daily_spend_id, day_on, provider, spend_usd, cost_event_count)
+            ) as t(provider_daily_spend_id, day_on, provider, cost_usd, cost_event_count)
             """
         )
         rows = fetch_dicts(

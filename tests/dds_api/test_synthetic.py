@@ -95,7 +95,7 @@ def test_events_are_consistent_with_their_campaigns(dds: DDSIntegration) -> None
                 from reference.provider_prices where provider = 'anthropic'
             )
             select
-                count(*) filter (where abs(costs.amount_usd - (
+                count(*) filter (where abs(costs.cost_usd - (
                     costs.input_tokens * input_rate.rate
                     + costs.output_tokens * output_rate.rate)) > 0.000001),
                 count(*)
@@ -139,7 +139,7 @@ def test_the_facade_reads_synthetic_campaigns(dds: DDSIntegration) -> None:
     metrics = dds.calculate_lead_metrics(spent["campaign_id"])
     with dds.warehouse.connect() as conn:
         [(raw_total,)] = conn.execute(
-            "select sum(amount_usd) from raw.cost_events where campaign_id = ?",
+            "select sum(cost_usd) from raw.cost_events where campaign_id = ?",
             [spent["campaign_id"]],
         ).fetchall()
     assert Decimal(str(metrics["total_cost"])) == raw_total

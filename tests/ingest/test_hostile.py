@@ -71,7 +71,7 @@ def fields(allowed: tuple[str, ...]) -> st.SearchStrategy[dict[Any, Any]]:
 def _totals(dds: DDSIntegration) -> tuple:
     with dds.warehouse.connect() as conn:
         return conn.execute(
-            "select (select coalesce(sum(amount_usd), 0) from raw.cost_events), "
+            "select (select coalesce(sum(cost_usd), 0) from raw.cost_events), "
             "(select count(*) from raw.cost_events), "
             "(select count(*) from raw.result_snapshots), "
             "(select count(*) from raw.campaign_events)"

@@ -12,7 +12,7 @@ from tests.conftest import log_snapshot, raw_state
 def _cost_rows(dds: DDSIntegration) -> list[tuple]:
     with dds.warehouse.connect() as conn:
         return conn.execute(
-            "select provider, operation, amount_usd, model, input_tokens, output_tokens, details "
+            "select provider, operation, cost_usd, model, input_tokens, output_tokens, details "
             "from raw.cost_events order by seq"
         ).fetchall()
 
@@ -44,7 +44,7 @@ def test_money_is_stored_as_exact_decimal(dds: DDSIntegration, campaign_id: str)
     assert amounts[-2:] == [Decimal("0.000000"), Decimal("0.000001")]
     with dds.read() as conn:
         total = conn.execute(
-            "select total_cost_usd from marts.campaign_metrics where campaign_id = ?",
+            "select cost_usd from marts.campaign_metrics where campaign_id = ?",
             [campaign_id],
         ).fetchone()[0]
     assert total == Decimal("1.000001")  # not 1.0000009999999999

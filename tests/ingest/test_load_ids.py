@@ -148,7 +148,7 @@ def test_the_same_rows_again_are_known_duplicates_and_a_changed_file_is_checked_
     changed = dds.ingest("costs", pl.DataFrame([*rows[:4], {**rows[4], "cost": "9.50"}]))
     with dds.warehouse.connect() as conn:
         [(stored, total)] = conn.execute(
-            "select count(*), sum(amount_usd) from raw.cost_events"
+            "select count(*), sum(cost_usd) from raw.cost_events"
         ).fetchall()
         fingerprints = [
             row[0]

@@ -26,7 +26,7 @@ HAIKU_35 = "claude-3-5-haiku-20241022"
 def stored_costs(dds: DDSIntegration) -> list[tuple]:
     with dds.warehouse.connect() as conn:
         return conn.execute(
-            "select operation, provider, amount_usd, item, price_effective_from, occurred_at "
+            "select operation, provider, cost_usd, item, price_effective_from, occurred_at "
             "from raw.cost_events order by seq"
         ).fetchall()
 
@@ -117,7 +117,7 @@ def test_units_are_priced_per_provider(dds: DDSIntegration, campaign_id: str) ->
         Decimal("3.700000"),
         Decimal("1.234000"),
     ]
-    assert metrics(dds, campaign_id)["total_cost_usd"] == Decimal("6.184000")
+    assert metrics(dds, campaign_id)["cost_usd"] == Decimal("6.184000")
 
 
 @pytest.mark.parametrize(
@@ -369,11 +369,11 @@ def test_csv_with_bad_rows_loads_the_rest_and_quarantines_them_with_reasons(
         "campaign dds_not_ours is not deployed; deploy it first or fix the campaign_id": 1,
     }
     # 2.50 + (42500 x 0.25 + 7500 x 1.25)/1M + 0.15 + 20 x 0.10 + 60 x 0.001
-    assert metrics(dds, campaign_id)["total_cost_usd"] == Decimal("4.730000")
+    assert metrics(dds, campaign_id)["cost_usd"] == Decimal("4.730000")
     assert [str(row[5]) for row in stored_costs(dds)][2] == "2025-01-01 10:00:00"  # UTC
     again = dds.ingest("costs", str(path))
     assert (again["loaded"], again["duplicates"], again["quarantined"]) == (0, 6, 4)
-    assert metrics(dds, campaign_id)["total_cost_usd"] == Decimal("4.730000")
+    assert metrics(dds, campaign_id)["cost_usd"] == Decimal("4.730000")
     with dds.warehouse.connect() as conn:
         batches = conn.execute(
             "select rows_read, loaded, quarantined, duplicates from raw.ingest_batches order by seq"
@@ -601,7 +601,7 @@ def deliver(dds: DDSIntegration, cid: str, events: list[tuple[str, Any]]) -> Non
 
 
 COMPARED = (
-    "total_cost_usd", "cost_event_count", "leads_found", "leads_qualified", "emails_sent",
+    "cost_usd", "cost_event_count", "leads_found", "leads_qualified", "emails_sent",
     "emails_opened", "emails_clicked", "emails_replied", "emails_delivered", "revenue_usd",
     "latest_stage", "roi", "cost_per_lead", "last_result_at", "last_cost_at",
 )  # fmt: skip
@@ -628,7 +628,7 @@ def test_shuffled_delivery_gives_the_same_numbers(
     in_order, shuffled = figures
     assert shuffled == in_order
     # and they are the expected ones: 50 x $0.005 + (15000 x 0.8 + 2250 x 4)/1M + $0.06
-    assert in_order["total_cost_usd"] == Decimal("0.331000")
+    assert in_order["cost_usd"] == Decimal("0.331000")
     names = ("leads_found", "leads_qualified", "emails_sent", "emails_replied", "revenue_usd")
     assert [in_order[name] for name in names] == [50, 20, 5, 3, Decimal("5000.000000")]
     assert in_order["latest_stage"] == "closed"

@@ -56,7 +56,7 @@ revenue_reports as (
 )
 select
     weeks.week_start,
-    (select coalesce(sum(amount_usd), 0) from raw.cost_events
+    (select coalesce(sum(cost_usd), 0) from raw.cost_events
         where cast(occurred_at as date) <= weeks.week_end) as spend_to_date,
     (select coalesce(sum(revenue_usd), 0) from (
         select arg_max(revenue_usd, report_order) as revenue_usd
@@ -73,7 +73,7 @@ order by week_start
 MART_WEEKLY_SQL = """
 select
     week_start,
-    sum(cumulative_spend_usd) as spend_to_date,
+    sum(cost_to_date_usd) as spend_to_date,
     sum(revenue_usd) as revenue
 from (
     select
@@ -152,16 +152,14 @@ def test_spend_by_provider_agrees_across_raw_marts_analyses_and_reports(
     def by_provider(sql: str) -> dict[str, Decimal]:
         return dict(query(portfolio, sql))
 
-    raw = by_provider("select provider, sum(amount_usd) from raw.cost_events group by 1")
+    raw = by_provider("select provider, sum(cost_usd) from raw.cost_events group by 1")
     assert len(raw) >= 3
-    daily = by_provider(
-        "select provider, sum(spend_usd) from marts.provider_daily_spend group by 1"
-    )
+    daily = by_provider("select provider, sum(cost_usd) from marts.provider_daily_spend group by 1")
     breakdown = by_provider(
         "select provider, sum(cost_usd) from marts.campaign_cost_breakdown group by 1"
     )
     weekly = by_provider(
-        f"select provider, sum(spend_usd) from ({analyses['cost_by_provider_by_week']}) group by 1"
+        f"select provider, sum(cost_usd) from ({analyses['cost_by_provider_by_week']}) group by 1"
     )
     assert daily == raw
     assert breakdown == raw
@@ -182,25 +180,22 @@ def test_spend_per_day_agrees_across_raw_marts_and_analyses(
     def by_day(sql: str) -> dict[Any, Decimal]:
         return dict(query(portfolio, sql))
 
-    raw = by_day(
-        "select cast(occurred_at as date), sum(amount_usd) from raw.cost_events group by 1"
-    )
+    raw = by_day("select cast(occurred_at as date), sum(cost_usd) from raw.cost_events group by 1")
     assert len(raw) >= 20
-    providers = by_day("select day_on, sum(spend_usd) from marts.provider_daily_spend group by 1")
+    providers = by_day("select day_on, sum(cost_usd) from marts.provider_daily_spend group by 1")
     campaigns = by_day(
-        "select day_on, sum(spend_usd) from marts.campaign_daily group by 1 "
-        "having sum(spend_usd) <> 0"
+        "select day_on, sum(cost_usd) from marts.campaign_daily group by 1 "
+        "having sum(cost_usd) <> 0"
     )
     assert providers == raw
     assert campaigns == raw
 
     raw_weekly = by_day(
-        "select cast(date_trunc('week', occurred_at) as date), sum(amount_usd) "
+        "select cast(date_trunc('week', occurred_at) as date), sum(cost_usd) "
         "from raw.cost_events group by 1"
     )
     analysis_weekly = by_day(
-        f"select week_start, sum(spend_usd) from ({analyses['cost_by_provider_by_week']}) "
-        "group by 1"
+        f"select week_start, sum(cost_usd) from ({analyses['cost_by_provider_by_week']}) group by 1"
     )
     assert analysis_weekly == raw_weekly
 
@@ -212,7 +207,7 @@ def test_roi_and_cost_per_qualified_lead_agree_across_marts_analyses_and_dds_rep
     def totals(group: str) -> dict[str, tuple[Decimal, Decimal, int]]:
         rows = query(
             portfolio,
-            f"select {group}, sum(revenue_usd), sum(total_cost_usd), sum(leads_qualified) "
+            f"select {group}, sum(revenue_usd), sum(cost_usd), sum(leads_qualified) "
             "from marts.campaign_metrics group by 1",
         )
         return {key: (revenue, cost, qualified) for key, revenue, cost, qualified in rows}
@@ -268,14 +263,14 @@ def test_roi_and_cost_per_qualified_lead_agree_across_marts_analyses_and_dds_rep
 def test_roi_is_rounded_where_it_is_computed(portfolio: DDSIntegration) -> None:
     """No -100.00000000000001: every ROI is rounded to 6 places in the marts, so a campaign
     without revenue shows exactly -100."""
-    rows = query(portfolio, "select revenue_usd, total_cost_usd, roi from marts.campaign_metrics")
+    rows = query(portfolio, "select revenue_usd, cost_usd, roi from marts.campaign_metrics")
     losing = [roi for revenue, cost, roi in rows if revenue == 0 and cost > 0]
     assert len(losing) >= 3
     assert set(losing) == {-100.0}
     for view, column in (
         ("campaign_metrics", "roi"),
         ("campaign_daily", "roi_to_date"),
-        ("portfolio_summary", "total_roi"),
+        ("portfolio_summary", "roi"),
         ("novaos_department_roi", "roi"),
     ):
         noisy = query(

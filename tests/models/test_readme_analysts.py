@@ -228,12 +228,12 @@ def test_readme_metricflow_commands_run_in_order_and_agree_with_the_marts(
 
     spend = mf_csv("--metrics spend --group-by cost_event__provider")
     by_provider = dict(
-        marts("select provider, sum(spend_usd) from marts.provider_daily_spend group by 1")
+        marts("select provider, sum(cost_usd) from marts.provider_daily_spend group by 1")
     )
     assert {row["cost_event__provider"]: dec(row["spend"]) for row in spend} == by_provider
 
     daily = mf_csv("--metrics spend --group-by metric_time__day")
-    by_day = dict(marts("select day_on, sum(spend_usd) from marts.provider_daily_spend group by 1"))
+    by_day = dict(marts("select day_on, sum(cost_usd) from marts.provider_daily_spend group by 1"))
     assert {row["metric_time__day"][:10]: dec(row["spend"]) for row in daily} == {
         day.isoformat(): value for day, value in by_day.items()
     }
@@ -242,9 +242,9 @@ def test_readme_metricflow_commands_run_in_order_and_agree_with_the_marts(
     expected = {
         vertical: (roi, cpql)
         for vertical, roi, cpql in marts(
-            "select vertical, round(100.0 * (sum(revenue_usd) - sum(total_cost_usd)) "
-            "/ nullif(sum(total_cost_usd), 0), 6), "
-            "sum(total_cost_usd) / nullif(sum(leads_qualified), 0) "
+            "select vertical, round(100.0 * (sum(revenue_usd) - sum(cost_usd)) "
+            "/ nullif(sum(cost_usd), 0), 6), "
+            "sum(cost_usd) / nullif(sum(leads_qualified), 0) "
             "from marts.campaign_metrics group by 1"
         )
     }
@@ -257,8 +257,6 @@ def test_readme_metricflow_commands_run_in_order_and_agree_with_the_marts(
     # the latest week's cumulative figures are the portfolio's totals
     weeks = mf_csv("--metrics revenue,spend_to_date --group-by metric_time__week")
     latest = max(weeks, key=lambda row: row["metric_time__week"])
-    [(revenue, cost)] = marts(
-        "select total_revenue_usd, total_cost_usd from marts.portfolio_summary"
-    )
+    [(revenue, cost)] = marts("select revenue_usd, cost_usd from marts.portfolio_summary")
     assert close(dec(latest["revenue"]), revenue)
     assert close(dec(latest["spend_to_date"]), cost)

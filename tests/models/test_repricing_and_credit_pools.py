@@ -121,7 +121,7 @@ def test_a_late_price_row_reprices_only_its_window_and_never_raw_amounts(
         "in_dollars": "0.500000",
     }
     by_id = {row["cost_id"]: row for row in rows(dds, "select * from raw.cost_events")}
-    assert {name: str(by_id[cid]["amount_usd"]) for name, cid in ids.items()} == stored
+    assert {name: str(by_id[cid]["cost_usd"]) for name, cid in ids.items()} == stored
     raw_before = raw_costs(dds)
 
     # with the price list as it is, the backfill moves nothing
@@ -313,7 +313,7 @@ def test_reconciliation_tests_pass_on_real_activity_and_catch_an_orphan_cost(
         conn.execute(
             "insert into raw.cost_events by name select 'orphan' as cost_id, "
             "'dds_never_deployed' as campaign_id, 'scraping' as operation, "
-            "'outscraper' as provider, 1.5 as amount_usd, now() as occurred_at, "
+            "'outscraper' as provider, 1.5 as cost_usd, now() as occurred_at, "
             "now() as ingested_at"
         )
     with pytest.raises(DbtError) as failure:

@@ -30,7 +30,7 @@ pytest.importorskip("dbt.adapters.spark")
 from pyspark.sql import SparkSession  # noqa: E402
 
 PORTFOLIO_SQL = """
-    select count(*), sum(total_cost_usd), sum(revenue_usd), sum(leads_found),
+    select count(*), sum(cost_usd), sum(revenue_usd), sum(leads_found),
            sum(emails_sent), sum(case when status = 'active' then 1 else 0 end)
     from marts.campaign_metrics
 """

@@ -74,9 +74,9 @@ def test_export_raw_then_import_restores_identical_marts(
     dds = make_dds(restored)
     log_costs(dds, ids[0], 1)
     with dds.warehouse.connect() as conn:
-        newest = conn.execute(
-            "select max(seq) from raw.cost_events where amount_usd = 1"
-        ).fetchone()[0]
+        newest = conn.execute("select max(seq) from raw.cost_events where cost_usd = 1").fetchone()[
+            0
+        ]
     dds.close()
     assert newest > before["_max_seq"][0][0]
 

@@ -186,7 +186,7 @@ def test_four_writers_a_reader_and_dbt_lose_and_duplicate_nothing(
     with dds.warehouse.connect() as conn:  # applies whatever is still spooled
         stored = dict(
             conn.execute(
-                "select campaign_id, sum(amount_usd) from raw.cost_events group by all"
+                "select campaign_id, sum(cost_usd) from raw.cost_events group by all"
             ).fetchall()
         )
         rows, distinct = conn.execute(

@@ -90,7 +90,7 @@ def _stored(path: Path) -> dict[int, list[Decimal]]:
     dds = make_dds(path)
     with dds.warehouse.connect() as conn:
         rows = conn.execute(
-            "select cast(details ->> 'i' as integer), amount_usd from raw.cost_events"
+            "select cast(details ->> 'i' as integer), cost_usd from raw.cost_events"
         ).fetchall()
     dds.close()
     stored: dict[int, list[Decimal]] = {}
@@ -267,6 +267,6 @@ def test_killed_bulk_ingest_leaves_nothing_half_written(
     summary = dds.ingest("costs", str(path))
     assert (summary["loaded"], summary["duplicates"], summary["quarantined"]) == (rows, 0, 0)
     with dds.warehouse.connect() as conn:
-        [(total,)] = conn.execute("select sum(amount_usd) from raw.cost_events").fetchall()
+        [(total,)] = conn.execute("select sum(cost_usd) from raw.cost_events").fetchall()
     dds.close()
     assert total == sum(Decimal(i) for i in range(rows)) / 100

@@ -149,7 +149,7 @@ def test_plain_dbt_build_beside_writers_never_fails_and_loses_nothing(
     with dds.warehouse.connect() as conn:  # applies whatever is still spooled
         stored = dict(
             conn.execute(
-                "select campaign_id, sum(amount_usd) from raw.cost_events group by all"
+                "select campaign_id, sum(cost_usd) from raw.cost_events group by all"
             ).fetchall()
         )
         rows, distinct = conn.execute(

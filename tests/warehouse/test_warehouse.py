@@ -123,7 +123,7 @@ def test_a_renamed_copy_works_for_the_facade_and_dbt(warehouse_path: Path, tmp_p
 
     # and opened directly, as an analyst would: the views carry no catalog name
     conn = duckdb.connect(str(copy), read_only=True)
-    total = conn.execute("select total_cost_usd from marts.portfolio_summary").fetchone()[0]
+    total = conn.execute("select cost_usd from marts.portfolio_summary").fetchone()[0]
     conn.close()
     assert total == Decimal("5.2")
 
@@ -187,7 +187,7 @@ def test_analysts_read_a_snapshot_that_never_blocks_novaos(warehouse_path: Path)
         with dds.warehouse.connect():
             code = (
                 f"import duckdb; c = duckdb.connect({str(snapshot)!r}, read_only=True); "
-                "print(c.execute('select total_cost_usd from marts.portfolio_summary')"
+                "print(c.execute('select cost_usd from marts.portfolio_summary')"
                 ".fetchone()[0])"
             )
             fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -51,10 +51,10 @@ repriced as (
     select
         list_priced_events.*,
         rates_then.effective_on as repriced_effective_on,
-        {{ dds_usage_amount_usd('list_priced_events', 'rates_then') }} as repriced_cost_usd,
+        {{ dds_usage_cost_usd('list_priced_events', 'rates_then') }} as repriced_cost_usd,
         {{ dds_usage_pricing_gap('list_priced_events', 'rates_then') }} as has_repricing_gap,
         rates_today.effective_on as current_effective_on,
-        {{ dds_usage_amount_usd('list_priced_events', 'rates_today') }} as current_list_cost_usd
+        {{ dds_usage_cost_usd('list_priced_events', 'rates_today') }} as current_list_cost_usd
 
     from list_priced_events
     -- the version in force on the event's UTC day, by the current price list (the backfill)

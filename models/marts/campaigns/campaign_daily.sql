@@ -29,12 +29,12 @@ result_snapshots as (
 
 ),
 
-daily_spend as (
+daily_costs as (
 
     select
         campaign_id,
         cast(occurred_at as date) as day_on,
-        sum(cost_usd) as spend_usd
+        sum(cost_usd) as cost_usd
 
     from cost_events
     group by campaign_id, cast(occurred_at as date)
@@ -75,7 +75,7 @@ daily_snapshots as (
 
 event_days as (
 
-    select campaign_id, day_on from daily_spend
+    select campaign_id, day_on from daily_costs
     union all
     select campaign_id, day_on from daily_snapshots
 
@@ -125,7 +125,7 @@ joined as (
     select
         campaign_days.campaign_id,
         campaign_days.day_on,
-        coalesce(daily_spend.spend_usd, 0) as spend_usd,
+        coalesce(daily_costs.cost_usd, 0) as cost_usd,
         daily_snapshots.leads_found,
         daily_snapshots.leads_qualified,
         daily_snapshots.emails_sent,
@@ -140,9 +140,9 @@ joined as (
         ) as snapshot_group
 
     from campaign_days
-    left join daily_spend
-        on campaign_days.campaign_id = daily_spend.campaign_id
-        and campaign_days.day_on = daily_spend.day_on
+    left join daily_costs
+        on campaign_days.campaign_id = daily_costs.campaign_id
+        and campaign_days.day_on = daily_costs.day_on
     left join daily_snapshots
         on campaign_days.campaign_id = daily_snapshots.campaign_id
         and campaign_days.day_on = daily_snapshots.day_on
@@ -154,12 +154,12 @@ carried_forward as (
     select
         campaign_id,
         day_on,
-        spend_usd,
-        sum(spend_usd) over (
+        cost_usd,
+        sum(cost_usd) over (
             partition by campaign_id
             order by day_on
             rows between unbounded preceding and current row
-        ) as cumulative_spend_usd,
+        ) as cost_to_date_usd,
         coalesce(max(leads_found) over (partition by campaign_id, snapshot_group), 0)
             as leads_found,
         coalesce(max(leads_qualified) over (partition by campaign_id, snapshot_group), 0)
@@ -183,15 +183,15 @@ final as (
         campaign_id || '|' || cast(day_on as {{ dbt.type_string() }}) as campaign_daily_id,
         campaign_id,
         day_on,
-        spend_usd,
-        cumulative_spend_usd,
+        cost_usd,
+        cost_to_date_usd,
         leads_found,
         leads_qualified,
         emails_sent,
         emails_opened,
         emails_replied,
         revenue_usd,
-        {{ dds_roi('revenue_usd', 'cumulative_spend_usd') }} as roi_to_date
+        {{ dds_roi('revenue_usd', 'cost_to_date_usd') }} as roi_to_date
 
     from carried_forward
 

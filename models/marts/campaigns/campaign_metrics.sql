@@ -73,7 +73,7 @@ joined as (
         outreach.spam_reports,
         outreach.unsubscribes,
         coalesce(results.revenue_usd, 0) as revenue_usd,
-        coalesce(costs.total_cost_usd, 0) as total_cost_usd,
+        coalesce(costs.cost_usd, 0) as cost_usd,
         coalesce(costs.cost_event_count, 0) as cost_event_count,
         coalesce(results.snapshot_count, 0) as snapshot_count,
         campaigns.deployed_at,
@@ -114,12 +114,12 @@ final as (
         {{ safe_divide('100.0 * emails_bounced', 'emails_sent') }} as bounce_rate,
         {{ safe_divide('100.0 * spam_reports', 'emails_delivered') }} as spam_rate,
         {{ safe_divide('100.0 * unsubscribes', 'emails_delivered') }} as unsubscribe_rate,
-        round({{ safe_divide('total_cost_usd', 'leads_found') }}, 6) as cost_per_lead,
-        round({{ safe_divide('total_cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,
-        revenue_usd - total_cost_usd as profit_usd,
-        {{ dds_roi('revenue_usd', 'total_cost_usd') }} as roi,
-        {{ safe_divide('100.0 * total_cost_usd', 'budget_usd') }} as budget_used_pct,
-        budget_usd - total_cost_usd as budget_remaining_usd
+        round({{ safe_divide('cost_usd', 'leads_found') }}, 6) as cost_per_lead,
+        round({{ safe_divide('cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,
+        revenue_usd - cost_usd as profit_usd,
+        {{ dds_roi('revenue_usd', 'cost_usd') }} as roi,
+        {{ safe_divide('100.0 * cost_usd', 'budget_usd') }} as budget_used_pct,
+        budget_usd - cost_usd as budget_remaining_usd
 
     from joined
 

@@ -129,14 +129,14 @@ costs_to_date as (
 
     select
         campaign_id,
-        sum(cost_usd) as spend_to_date_usd,
+        sum(cost_usd) as cost_to_date_usd,
         sum(
             case
                 when cost_on > cast({{ dbt.dateadd('day', -window_days, 'evaluated_on') }} as date)
                     then cost_usd
                 else 0
             end
-        ) as window_spend_usd
+        ) as window_cost_usd
 
     from dated_costs
     where cost_on <= evaluated_on
@@ -151,9 +151,9 @@ joined as (
         campaigns.status,
         campaigns.budget_usd,
         {{ as_of_date }} as evaluated_on,
-        coalesce(costs_to_date.spend_to_date_usd, 0) as spend_to_date_usd,
-        coalesce(costs_to_date.window_spend_usd, 0) as window_spend_usd,
-        campaigns.budget_usd - coalesce(costs_to_date.spend_to_date_usd, 0)
+        coalesce(costs_to_date.cost_to_date_usd, 0) as cost_to_date_usd,
+        coalesce(costs_to_date.window_cost_usd, 0) as window_cost_usd,
+        campaigns.budget_usd - coalesce(costs_to_date.cost_to_date_usd, 0)
             as budget_remaining_usd,
         cast(
             {{ dbt.dateadd(
@@ -176,9 +176,9 @@ estimated as (
     select
         *,
         case
-            when budget_remaining_usd > 0 and window_spend_usd > 0
+            when budget_remaining_usd > 0 and window_cost_usd > 0
                 then cast(
-                    ceil(budget_remaining_usd * {{ window_days }} / window_spend_usd) as bigint
+                    ceil(budget_remaining_usd * {{ window_days }} / window_cost_usd) as bigint
                 )
         end as estimated_days_left
 
@@ -192,11 +192,11 @@ paced as (
         *,
         case
             when budget_remaining_usd <= 0 then 0
-            when window_spend_usd = 0 then null
-            when (estimated_days_left - 1) * window_spend_usd
+            when window_cost_usd = 0 then null
+            when (estimated_days_left - 1) * window_cost_usd
                 >= budget_remaining_usd * {{ window_days }}
                 then estimated_days_left - 1
-            when estimated_days_left * window_spend_usd
+            when estimated_days_left * window_cost_usd
                 < budget_remaining_usd * {{ window_days }}
                 then estimated_days_left + 1
             else estimated_days_left
@@ -213,9 +213,9 @@ budgeted as (
         status,
         evaluated_on,
         budget_usd,
-        spend_to_date_usd,
+        cost_to_date_usd,
         budget_remaining_usd,
-        cast(window_spend_usd / {{ window_days }} as decimal(18, 6)) as burn_rate_usd_per_day,
+        cast(window_cost_usd / {{ window_days }} as decimal(18, 6)) as burn_rate_usd_per_day,
         planned_end_on,
         {{ dbt.datediff('evaluated_on', 'planned_end_on', 'day') }} as days_until_planned_end,
         cast({{ dbt.dateadd('day', 'days_of_budget_left', 'evaluated_on') }} as date)

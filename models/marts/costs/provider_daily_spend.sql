@@ -13,7 +13,7 @@ aggregated as (
     select
         cast(occurred_at as date) as day_on,
         provider,
-        sum(cost_usd) as spend_usd,
+        sum(cost_usd) as cost_usd,
         count(*) as cost_event_count
 
     from cost_events
@@ -27,7 +27,7 @@ final as (
         cast(day_on as {{ dbt.type_string() }}) || '|' || provider as provider_daily_spend_id,
         day_on,
         provider,
-        spend_usd,
+        cost_usd,
         cost_event_count
 
     from aggregated

@@ -33,7 +33,7 @@ final as (
         -- DDS campaigns are budgeted in dollars (config.budget), not tokens
         cast(null as bigint) as token_budget,
         coalesce(tokens.input_tokens, 0) + coalesce(tokens.output_tokens, 0) as tokens_used,
-        metrics.total_cost_usd as total_cost,
+        metrics.cost_usd as total_cost,
         metrics.revenue_usd as revenue_generated,
         metrics.roi,
         campaigns.config,

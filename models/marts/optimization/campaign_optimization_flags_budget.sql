@@ -49,14 +49,14 @@ checks as (
     select
         campaign_id,
 
-        total_cost_usd > budget_usd as fires_budget_exceeded,
-        total_cost_usd as value_budget_exceeded,
+        cost_usd > budget_usd as fires_budget_exceeded,
+        cost_usd as value_budget_exceeded,
         budget_usd as threshold_budget_exceeded,
 
         -- the budget will run out before the planned end (campaign_budget_pacing); not once
         -- it is already exceeded, which budget_exceeded reports: one flag for one problem
         will_exceed_budget_before_end
-        and not total_cost_usd > budget_usd
+        and not cost_usd > budget_usd
             as fires_budget_pace,
         days_of_budget_left as value_budget_pace,
         days_until_planned_end as threshold_budget_pace,

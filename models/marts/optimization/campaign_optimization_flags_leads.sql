@@ -25,11 +25,11 @@ checks as (
         campaign_id,
 
         leads_found > 0
-        and total_cost_usd > {{ dds_threshold('dds_cost_per_lead_threshold') }} * leads_found
+        and cost_usd > {{ dds_threshold('dds_cost_per_lead_threshold') }} * leads_found
             as fires_high_cost_per_lead,
         -- 12 places rather than the 6 of campaign_metrics, so that a flag that fired does
         -- not show a value equal to its threshold (60.000001 over 3 leads)
-        round({{ safe_divide('total_cost_usd', 'leads_found') }}, 12) as value_high_cost_per_lead,
+        round({{ safe_divide('cost_usd', 'leads_found') }}, 12) as value_high_cost_per_lead,
         {{ dds_threshold('dds_cost_per_lead_threshold') }} as threshold_high_cost_per_lead,
 
         leads_found > 0

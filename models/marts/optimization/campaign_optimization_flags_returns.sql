@@ -23,27 +23,27 @@ checks as (
     select
         campaign_id,
 
-        total_cost_usd > 0
-        and total_cost_usd >= {{ dds_threshold('dds_negative_roi_min_spend') }}
+        cost_usd > 0
+        and cost_usd >= {{ dds_threshold('dds_negative_roi_min_spend') }}
         and (not {{ dds_flag('dds_negative_roi_requires_outreach') }} or emails_sent > 0)
-        and revenue_usd < total_cost_usd
+        and revenue_usd < cost_usd
             as fires_negative_roi,
         roi as value_negative_roi,
         0 as threshold_negative_roi,
 
-        total_cost_usd > 0
-        and revenue_usd >= total_cost_usd
-        and 100 * (revenue_usd - total_cost_usd)
-            < {{ dds_threshold('dds_low_roi_threshold') }} * total_cost_usd
+        cost_usd > 0
+        and revenue_usd >= cost_usd
+        and 100 * (revenue_usd - cost_usd)
+            < {{ dds_threshold('dds_low_roi_threshold') }} * cost_usd
             as fires_low_roi,
         roi as value_low_roi,
         {{ dds_threshold('dds_low_roi_threshold') }} as threshold_low_roi,
 
-        total_cost_usd > 0
+        cost_usd > 0
         and leads_found > 0
-        and 100 * (revenue_usd - total_cost_usd)
-            > {{ dds_threshold('dds_scale_up_roi_threshold') }} * total_cost_usd
-        and total_cost_usd
+        and 100 * (revenue_usd - cost_usd)
+            > {{ dds_threshold('dds_scale_up_roi_threshold') }} * cost_usd
+        and cost_usd
             < {{ dds_threshold('dds_scale_up_cost_per_lead_threshold') }} * leads_found
         and 100 * leads_qualified
             > {{ dds_threshold('dds_scale_up_qualification_rate_threshold') }} * leads_found
