@@ -147,11 +147,11 @@ def test_a_late_price_row_reprices_only_its_window_and_never_raw_amounts(
     assert [
         (
             row["cost_id"],
-            row["old_cost_usd"],
-            row["new_cost_usd"],
-            row["cost_change_usd"],
-            str(row["old_price_effective_on"]),
-            str(row["new_price_effective_on"]),
+            row["cost_as_priced_usd"],
+            row["cost_repriced_usd"],
+            row["repricing_change_usd"],
+            str(row["priced_effective_on"]),
+            str(row["repriced_effective_on"]),
         )
         for row in moved
     ] == [
@@ -217,7 +217,7 @@ def test_the_backfill_prices_exactly_as_ingest_does(dds: DDSIntegration, campaig
     repriced = rows(dds, "select * from intermediate.int_cost_events_repriced")
     assert len(repriced) == 40
     assert all(
-        row["repriced_cost_usd"] == row["priced_cost_usd"]
+        row["cost_repriced_usd"] == row["cost_as_priced_usd"]
         and row["repriced_effective_on"] == row["priced_effective_on"]
         and not row["is_repriced"]
         for row in repriced

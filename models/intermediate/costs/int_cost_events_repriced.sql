@@ -38,7 +38,7 @@ list_priced_events as (
         output_tokens,
         cache_creation_input_tokens,
         cache_read_input_tokens,
-        cost_usd as priced_cost_usd,
+        cost_usd as cost_as_priced_usd,
         price_effective_on as priced_effective_on
 
     from cost_events
@@ -51,10 +51,10 @@ repriced as (
     select
         list_priced_events.*,
         rates_then.effective_on as repriced_effective_on,
-        {{ dds_usage_cost_usd('list_priced_events', 'rates_then') }} as repriced_cost_usd,
+        {{ dds_usage_cost_usd('list_priced_events', 'rates_then') }} as cost_repriced_usd,
         {{ dds_usage_pricing_gap('list_priced_events', 'rates_then') }} as has_repricing_gap,
         rates_today.effective_on as current_effective_on,
-        {{ dds_usage_cost_usd('list_priced_events', 'rates_today') }} as current_list_cost_usd
+        {{ dds_usage_cost_usd('list_priced_events', 'rates_today') }} as cost_at_current_prices_usd
 
     from list_priced_events
     -- the version in force on the event's UTC day, by the current price list (the backfill)
@@ -89,19 +89,19 @@ final as (
         output_tokens,
         cache_creation_input_tokens,
         cache_read_input_tokens,
-        priced_cost_usd,
+        cost_as_priced_usd,
         priced_effective_on,
-        repriced_cost_usd,
+        cost_repriced_usd,
         repriced_effective_on,
         has_repricing_gap,
         not has_repricing_gap
         and (
             repriced_effective_on <> priced_effective_on
-            or repriced_cost_usd <> priced_cost_usd
+            or cost_repriced_usd <> cost_as_priced_usd
         ) as is_repriced,
-        case when not has_repricing_gap then repriced_cost_usd - priced_cost_usd end
+        case when not has_repricing_gap then cost_repriced_usd - cost_as_priced_usd end
             as repricing_change_usd,
-        current_list_cost_usd,
+        cost_at_current_prices_usd,
         current_effective_on
 
     from repriced

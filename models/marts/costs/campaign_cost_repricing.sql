@@ -29,11 +29,11 @@ costed as (
 
     select
         cost_events.campaign_id,
-        cost_events.cost_usd as priced_cost_usd,
+        cost_events.cost_usd as cost_as_priced_usd,
         -- null when not list-priced or when the current list cannot price it
-        coalesce(repriced_events.repriced_cost_usd, cost_events.cost_usd) as repriced_cost_usd,
-        coalesce(repriced_events.current_list_cost_usd, cost_events.cost_usd)
-            as current_list_cost_usd,
+        coalesce(repriced_events.cost_repriced_usd, cost_events.cost_usd) as cost_repriced_usd,
+        coalesce(repriced_events.cost_at_current_prices_usd, cost_events.cost_usd)
+            as cost_at_current_prices_usd,
         repriced_events.cost_id is not null as is_list_priced,
         coalesce(repriced_events.is_repriced, false) as is_repriced,
         coalesce(repriced_events.has_repricing_gap, false) as has_repricing_gap
@@ -47,9 +47,9 @@ per_campaign as (
 
     select
         campaign_id,
-        sum(priced_cost_usd) as cost_as_priced_usd,
-        sum(repriced_cost_usd) as cost_repriced_usd,
-        sum(current_list_cost_usd) as cost_at_current_prices_usd,
+        sum(cost_as_priced_usd) as cost_as_priced_usd,
+        sum(cost_repriced_usd) as cost_repriced_usd,
+        sum(cost_at_current_prices_usd) as cost_at_current_prices_usd,
         count(*) as cost_event_count,
         count(case when is_list_priced then 1 end) as list_priced_event_count,
         count(case when is_repriced then 1 end) as repriced_event_count,

@@ -21,11 +21,11 @@ final as (
         operation,
         priced_item,
         occurred_at,
-        priced_cost_usd as old_cost_usd,
-        repriced_cost_usd as new_cost_usd,
-        repricing_change_usd as cost_change_usd,
-        priced_effective_on as old_price_effective_on,
-        repriced_effective_on as new_price_effective_on
+        cost_as_priced_usd,
+        cost_repriced_usd,
+        repricing_change_usd,
+        priced_effective_on,
+        repriced_effective_on
 
     from repriced_events
     where is_repriced
