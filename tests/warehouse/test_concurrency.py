@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SPEC_CONFIG, make_dds
+from tests.warehouse.stored import stored
 
 WRITERS = 4
 EVENTS = int(os.environ.get("DDS_CONCURRENCY_EVENTS", "1000"))
@@ -182,24 +183,14 @@ def test_four_writers_a_reader_and_dbt_lose_and_duplicate_nothing(
         for campaign, amount in report["sent"].items():
             sent[campaign] = sent.get(campaign, Decimal(0)) + Decimal(amount)
 
+    after = stored(warehouse_path)
     dds = make_dds(warehouse_path)
-    with dds.warehouse.connect() as conn:  # applies whatever is still spooled
-        stored = dict(
-            conn.execute(
-                "select campaign_id, sum(cost_usd) from raw.cost_events group by all"
-            ).fetchall()
-        )
-        rows, distinct = conn.execute(
-            "select count(*), count(distinct details) from raw.cost_events"
-        ).fetchone()
-        snapshots = conn.execute("select count(*) from raw.result_snapshots").fetchone()[0]
     portfolio = dds.get_all_campaigns_report()["summary"]
-    assert dds.warehouse.spool.counts() == {"pending": 0, "rejected": 0}
     dds.close()
 
-    assert stored == sent  # exact, in DECIMAL: nothing lost, nothing counted twice
-    assert rows == distinct == WRITERS * EVENTS
-    assert snapshots == sum(report["snapshots"] for report in written)
+    assert after.cost_by_campaign == sent  # exact, in DECIMAL: nothing lost or counted twice
+    assert after.cost_rows == after.distinct_cost_details == WRITERS * EVENTS
+    assert after.snapshots == sum(report["snapshots"] for report in written)
     assert portfolio["total_cost"] == pytest.approx(float(sum(sent.values())), abs=1e-6)
     print(
         f"\n{WRITERS} writers x {EVENTS} costs (+ snapshots) in {elapsed:.1f} s; "

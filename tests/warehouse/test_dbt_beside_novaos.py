@@ -27,6 +27,7 @@ import pytest
 
 from ingest.warehouse.dbt_build import project_dir
 from tests.conftest import SPEC_CONFIG, make_dds
+from tests.warehouse.stored import stored
 
 WRITERS = 3
 BUILDS = int(os.environ.get("DDS_DBT_BESIDE_RUNS", "20"))
@@ -145,26 +146,14 @@ def test_plain_dbt_build_beside_writers_never_fails_and_loses_nothing(
     # dbt held the file while the writers wrote: their writes spooled meanwhile
     assert sum(report["spooled"] for report in written) > 0
 
-    dds = make_dds(warehouse_path)
-    with dds.warehouse.connect() as conn:  # applies whatever is still spooled
-        stored = dict(
-            conn.execute(
-                "select campaign_id, sum(cost_usd) from raw.cost_events group by all"
-            ).fetchall()
-        )
-        rows, distinct = conn.execute(
-            "select count(*), count(distinct details) from raw.cost_events"
-        ).fetchone()
-        snapshots = conn.execute("select count(*) from raw.result_snapshots").fetchone()[0]
-    assert dds.warehouse.spool.counts() == {"pending": 0, "rejected": 0}
-    dds.close()
+    after = stored(warehouse_path)
 
     acked = {campaigns[w]: Decimal(report["total"]) for w, report in enumerate(written)}
-    assert stored == acked  # exact, in DECIMAL: nothing lost, nothing counted twice
-    assert rows == distinct == sum(report["acked"] for report in written)
-    assert snapshots == sum(report["snapshots"] for report in written)
+    assert after.cost_by_campaign == acked  # exact, in DECIMAL: nothing lost or counted twice
+    assert after.cost_rows == after.distinct_cost_details == sum(r["acked"] for r in written)
+    assert after.snapshots == sum(report["snapshots"] for report in written)
     print(
         f"\n{BUILDS} plain dbt builds beside {WRITERS} writers: every one passed, "
-        f"{min(seconds):.1f}-{max(seconds):.1f} s each; {rows} costs and {snapshots} "
-        f"snapshots, {sum(r['spooled'] for r in written)} of them spooled"
+        f"{min(seconds):.1f}-{max(seconds):.1f} s each; {after.cost_rows} costs and "
+        f"{after.snapshots} snapshots, {sum(r['spooled'] for r in written)} of them spooled"
     )
