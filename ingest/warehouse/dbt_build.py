@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -105,16 +106,15 @@ def _compile(warehouse_path: str, *extra: str) -> tuple[list[refresh.Step], set[
             ("compile", "--target-path", folder, *extra, "--select", *refresh.PLAN_SELECTOR),
             warehouse_path,
         )
-        manifest = Path(folder) / "manifest.json"
+        manifest = json.loads((Path(folder) / "manifest.json").read_text())  # ~3 MB: once
         return refresh.plan_from_manifest(manifest), owned_relations(manifest)
 
 
-def owned_relations(manifest_path: Path) -> set[tuple[str, str]]:
+def owned_relations(manifest: dict[str, Any]) -> set[tuple[str, str]]:
     """(schema, relation) of every model and seed in the manifest that dbt materializes."""
-    nodes = json.loads(manifest_path.read_text())["nodes"].values()
     return {
         (node["schema"], node.get("alias") or node["name"])
-        for node in nodes
+        for node in manifest["nodes"].values()
         if node["resource_type"] in ("model", "seed")
         and node["config"].get("materialized") != "ephemeral"
     }

@@ -15,9 +15,8 @@ the tables exist) and stored in the warehouse, so a copied warehouse carries its
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -52,10 +51,9 @@ class Step:
     raw_sources: tuple[str, ...] = ()
 
 
-def plan_from_manifest(manifest_path: Path) -> list[Step]:
-    """The refresh steps in dependency order, from a manifest whose incremental models were
-    compiled against existing tables (their incremental branch)."""
-    manifest = json.loads(manifest_path.read_text())
+def plan_from_manifest(manifest: dict[str, Any]) -> list[Step]:
+    """The refresh steps in dependency order, from a (parsed) manifest whose incremental
+    models were compiled against existing tables (their incremental branch)."""
     nodes = {
         node["name"]: node
         for node in manifest["nodes"].values()
