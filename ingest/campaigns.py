@@ -149,30 +149,26 @@ def record_deployment(
 def current_state(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> str | None:
     """The campaign's state from its latest lifecycle event, or None if never deployed."""
     try:
-        row = _latest_status(conn, campaign_id)
+        row = conn.execute(
+            f"""
+            select lifecycle.to_status
+            from (
+                select event_type from raw.campaign_events
+                where campaign_id = ?
+                order by occurred_at desc, seq desc
+                limit 1
+            ) as latest
+            inner join (select distinct event_type, to_status from {LIFECYCLE_TABLE}) as lifecycle
+                on latest.event_type = lifecycle.event_type
+            """,
+            [campaign_id],
+        ).fetchone()
     except duckdb.CatalogException as missing:
         raise ValidationError(
             f"The warehouse has no lifecycle table ({LIFECYCLE_TABLE}): run `dds build` to "
             "load the seeds."
         ) from missing
     return row[0] if row else None
-
-
-def _latest_status(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> tuple[str] | None:
-    return conn.execute(
-        f"""
-        select lifecycle.to_status
-        from (
-            select event_type from raw.campaign_events
-            where campaign_id = ?
-            order by occurred_at desc, seq desc
-            limit 1
-        ) as latest
-        inner join (select distinct event_type, to_status from {LIFECYCLE_TABLE}) as lifecycle
-            on latest.event_type = lifecycle.event_type
-        """,
-        [campaign_id],
-    ).fetchone()
 
 
 def _transition_rule(conn: duckdb.DuckDBPyConnection, event_type: str) -> tuple[set[str], str]:
