@@ -54,10 +54,9 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from dds_api.facade import DDSIntegration
-from dds_api.samples.synthetic import generate
+from dds_api.samples.synthetic import generate, more_cost_events
 from ingest.validation import utc_now
 from ingest.warehouse.dbt_build import project_dir, run_dbt
 from ingest.warehouse.settings import Settings
@@ -113,16 +112,7 @@ def measure(label: str, project: Path, folder: Path, campaigns: int, threads: in
     # 1 % more cost events over random campaigns, then the incremental build
     rng = random.Random(4)
     new_events = max(1, summary.cost_events // 100)
-    frame = pl.DataFrame(
-        {
-            "campaign_id": [rng.choice(ids) for _ in range(new_events)],
-            "operation": ["lead_scoring"] * new_events,
-            "provider": ["anthropic"] * new_events,
-            "cost": ["0.15"] * new_events,
-            "occurred_at": [utc_now().isoformat()] * new_events,
-            "idempotency_key": [f"bench-{i}" for i in range(new_events)],
-        }
-    )
+    frame = more_cost_events(ids, new_events, rng, utc_now())
     dds = DDSIntegration(settings)
     result = dds.ingest("costs", frame)
     if result["status"] == "error":

@@ -41,10 +41,9 @@ from typing import Any
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import duckdb
-import polars as pl
 
 from dds_api.facade import METRICS_SQL, DDSIntegration
-from dds_api.samples.synthetic import generate
+from dds_api.samples.synthetic import generate, more_cost_events
 from ingest.validation import utc_now
 from ingest.warehouse.dbt_build import build
 from ingest.warehouse.settings import Settings
@@ -319,16 +318,7 @@ def portfolio(
         rows.append((f"{label}: dbt build (whole project)", f"{seconds:.1f} s", "target 30 s"))
         # 1 % more cost events, then the incremental build that folds them in
         new_events = max(1, cost_events // 100)
-        frame = pl.DataFrame(
-            {
-                "campaign_id": [rng.choice(ids) for _ in range(new_events)],
-                "operation": ["lead_scoring"] * new_events,
-                "provider": ["anthropic"] * new_events,
-                "cost": ["0.15"] * new_events,
-                "occurred_at": [utc_now().isoformat()] * new_events,
-                "idempotency_key": [f"bench-{i}" for i in range(new_events)],
-            }
-        )
+        frame = more_cost_events(ids, new_events, rng, utc_now())
         ok(dds.ingest("costs", frame))
         start = time.perf_counter()
         build(dds.warehouse)

@@ -160,6 +160,24 @@ def generate(
     )
 
 
+def more_cost_events(
+    campaign_ids: list[str], count: int, rng: random.Random, at: datetime
+) -> pl.DataFrame:
+    """A bulk costs file of ``count`` more $0.15 lead-scoring costs over random campaigns of
+    ``campaign_ids``, all at ``at`` (the "1 % new events" the build benchmarks load before an
+    incremental build); each has an idempotency key, so loading it twice loads it once."""
+    return pl.DataFrame(
+        {
+            "campaign_id": [rng.choice(campaign_ids) for _ in range(count)],
+            "operation": ["lead_scoring"] * count,
+            "provider": ["anthropic"] * count,
+            "cost": ["0.15"] * count,
+            "occurred_at": [at.isoformat()] * count,
+            "idempotency_key": [f"bench-{i}" for i in range(count)],
+        }
+    )
+
+
 # --------------------------------------------------------------------------- the plan
 
 
