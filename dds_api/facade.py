@@ -138,6 +138,9 @@ class DDSIntegration:
         self._plan_opened = -1
         # (warehouse generation, time) of the last refresh, complete (None) or of some models
         self._current: dict[tuple[str, ...] | None, tuple[int, float]] = {}
+        # campaigns whose rows made their last refresh fail (id -> the database's reason):
+        # their answers name them instead of showing figures without their newest events
+        self._failing: dict[str, str] = {}
         self.warehouse.before_snapshot = self._keep_current
 
     def _ensure_built(self) -> None:
@@ -173,11 +176,18 @@ class DDSIntegration:
                     "by dbt alone); run `dds build`."
                 )
         complete = refresh.refresh(conn, self._plan, needs)
+        self._failing = refresh.failing_campaigns(conn)
         mark = (self.warehouse.generation, now)
         if complete:
             self._current = {None: mark}
         else:
             self._current[needs] = mark
+
+    @property
+    def failing_campaigns(self) -> dict[str, str]:
+        """Campaigns whose figures the last refresh could not bring up to date (id -> the
+        reason); every other campaign is answered as usual."""
+        return dict(self._failing)
 
     # ------------------------------------------------------------------------- DDS system
 
@@ -443,6 +453,15 @@ class DDSIntegration:
 
     def _metrics_row(self, conn: duckdb.DuckDBPyConnection, campaign_id: str) -> dict[str, Any]:
         campaign_id = parse_campaign_id(campaign_id)
+        if campaign_id in self._failing:
+            raise ValidationError(
+                f"Campaign {campaign_id}'s figures could not be brought up to date: "
+                f"{self._failing[campaign_id]}. Its newest events are stored but not yet in its "
+                "figures; every other campaign is current and answered. Run `dds build` after "
+                "the cause is fixed (a model or var change), or report this message.",
+                campaign_id=campaign_id,
+                failing_reason=self._failing[campaign_id],
+            )
         row = fetch_dict(conn, METRICS_SQL, [campaign_id])
         if row is None:
             campaigns.require_campaign(conn, campaign_id)  # raises the not-found error
@@ -585,6 +604,23 @@ class DDSIntegration:
         report["generated_at"] = utc_iso(utc_now())
         return report
 
+    def _not_current(self, conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+        """The campaigns whose refresh failed: id, name and the reason. Named from their
+        deployed event: their marts rows may predate even that."""
+        if not self._failing:
+            return []
+        names = dict(
+            conn.execute(
+                "select campaign_id, campaign_name from raw.campaign_events "
+                "where event_type = 'deployed' and campaign_id = any(?::varchar[])",
+                [list(self._failing)],
+            ).fetchall()
+        )
+        return [
+            {"campaign_id": cid, "campaign_name": names.get(cid), "reason": reason}
+            for cid, reason in sorted(self._failing.items())
+        ]
+
     @returns_error_dict
     def get_all_campaigns_report(self) -> dict[str, Any]:
         with self.read(needs=("campaign_metrics",)) as conn:
@@ -592,6 +628,7 @@ class DDSIntegration:
             rows = fetch_dicts(
                 conn, "select * from marts.campaign_metrics order by deployed_at, campaign_id"
             )
+            not_current = self._not_current(conn)
         assert summary is not None  # an aggregate without group by always returns a row
         return {
             "summary": {
@@ -609,6 +646,8 @@ class DDSIntegration:
                 "cost_per_lead": money(summary["cost_per_lead"]),
             },
             "campaigns": [shapes.campaign_row(row) for row in rows],
+            # their rows above are as of before the write that failed to refresh
+            "campaigns_not_current": not_current,
             "generated_at": utc_iso(utc_now()),
         }
 
@@ -653,6 +692,9 @@ class DDSIntegration:
                 order by flags.campaign_id, flags.severity_rank desc, flags.rule_id
                 """,
             )
+            not_analyzed = self._not_current(conn)
+        # a campaign whose refresh failed is not analysed (nor paused) on stale figures
+        rows = [row for row in rows if row["campaign_id"] not in self._failing]
         flags_by_campaign: dict[str, list[dict[str, Any]]] = {}
         for flag in all_flags:
             flags_by_campaign.setdefault(flag["campaign_id"], []).append(flag)
@@ -691,6 +733,7 @@ class DDSIntegration:
             "campaigns_to_pause": sorted(due),
             "dry_run": dry_run,
             "all_results": all_results,
+            "campaigns_not_analyzed": not_analyzed,
             "generated_at": utc_iso(utc_now()),
         }
 

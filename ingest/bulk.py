@@ -27,6 +27,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,9 @@ from ingest import costs, pricing, results
 from ingest.loads import new_load_id, record_load
 from ingest.validation import (
     FUTURE_TOLERANCE,
-    MAX_COUNT,
     MAX_DETAILS_BYTES,
-    MAX_MONEY,
     MAX_TEXT,
+    too_large,
     utc_now,
 )
 from ingest.warehouse.errors import ValidationError
@@ -57,6 +57,7 @@ from ingest.warehouse.tables import (
     SENDGRID_EVENTS,
     TEXT,
     TIMESTAMP,
+    Input,
     RawTable,
 )
 
@@ -426,18 +427,18 @@ _BAD_CAMPAIGN_ID = f"""
             then 'campaign_id must be the string returned by deploy_campaign'"""
 
 
-def _bad_count(column: str, field_name: str) -> str:
+def _bad_count(column: str, field_name: str, maximum: int | Decimal) -> str:
     number = _number(column)
     return f"""
         when {_text(column)} is not null and ({number} is null or {number} <> floor({number}))
             then '''{field_name}'' must be a whole number (e.g. 50), got '
                 || {_text(column)}
         when {number} < 0 then '''{field_name}'' must not be negative'
-        when {number} > {MAX_COUNT}
-            then '''{field_name}'' is implausibly large; check the value'"""
+        when {number} > {maximum}
+            then {_sql_text(too_large(field_name, 0, maximum, dollars=False), field_name)}"""
 
 
-def _bad_money(column: str, field_name: str) -> str:
+def _bad_money(column: str, field_name: str, maximum: int | Decimal) -> str:
     number = _number(column)
     return f"""
         when {_text(column)} is not null and ({number} is null or isnan(try_cast({_text(column)}
@@ -445,8 +446,8 @@ def _bad_money(column: str, field_name: str) -> str:
             then '''{field_name}'' must be a number of US dollars (e.g. 2.50), got '
                 || {_text(column)}
         when {number} < 0 then '''{field_name}'' must not be negative'
-        when {number} > {MAX_MONEY}
-            then '''{field_name}'' is implausibly large; check the units'"""
+        when {number} > {maximum}
+            then {_sql_text(too_large(field_name, 0, maximum, dollars=True), field_name)}"""
 
 
 def _bad_details(column: str) -> str:
@@ -456,6 +457,22 @@ def _bad_details(column: str) -> str:
             then '''{column}'' must be a JSON object'
         when length({_text(column)}) > {MAX_DETAILS_BYTES}
             then '''{column}'' is larger than {MAX_DETAILS_BYTES} bytes of JSON'"""
+
+
+def _sql_text(message: str, field_name: str) -> str:
+    """Python's message for a value past its bound (validation.too_large, made with a
+    placeholder value of 0) as an SQL expression that shows the row's own value."""
+    head, tail = message.split(" is 0, ", 1)
+    quote = "''"
+    return (
+        f"'{head.replace(chr(39), quote)} is ' || {_text(field_name)} || "
+        f"', {tail.replace(chr(39), quote)}'"
+    )
+
+
+def _declared_maximum(given: Input) -> int | Decimal:
+    assert given.maximum is not None, f"input {given.name} declares no maximum"
+    return given.maximum
 
 
 def _input_checks(table: RawTable) -> str:
@@ -471,9 +488,9 @@ def _input_checks(table: RawTable) -> str:
         elif rule == NAME:
             branches.append(_bad_name(name, example=given.example or "a name"))
         elif rule == MONEY:
-            branches.append(_bad_money(name, name))
+            branches.append(_bad_money(name, name, _declared_maximum(given)))
         elif rule == COUNT:
-            branches.append(_bad_count(name, name))
+            branches.append(_bad_count(name, name, _declared_maximum(given)))
         elif rule == TEXT:
             branches.append(_bad_text(name, name, required=False))
         elif rule == TIMESTAMP:

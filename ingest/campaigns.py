@@ -33,7 +33,6 @@ from ingest.warehouse.tables import CAMPAIGN_EVENTS
 DEPLOY_FIELDS = CAMPAIGN_EVENTS.call_keys()  # declared in ingest/warehouse/tables.py
 DEFAULT_PROSPECT_COUNT = 50
 DEFAULT_BUDGET = Decimal(100)
-MAX_PROSPECTS = 1_000_000
 
 LIFECYCLE_TABLE = "reference.campaign_lifecycle"
 
@@ -66,7 +65,9 @@ def parse_deployment(config: object) -> Deployment:
     location = parse_text(config.get("location"), "location", required=True)
     assert vertical is not None and location is not None
     prospect_count = parse_prospect_count(config.get("prospect_count", DEFAULT_PROSPECT_COUNT))
-    budget = parse_money(config.get("budget", DEFAULT_BUDGET), "budget")
+    budget = parse_money(
+        config.get("budget", DEFAULT_BUDGET), "budget", CAMPAIGN_EVENTS.maximum("budget")
+    )
     name = parse_text(config.get("campaign_name"), "campaign_name", required=False)
     return Deployment(
         vertical=vertical,
@@ -80,11 +81,10 @@ def parse_deployment(config: object) -> Deployment:
 
 
 def parse_prospect_count(value: object) -> int:
-    count = parse_count(value, "prospect_count")
-    if not 1 <= count <= MAX_PROSPECTS:
-        raise ValidationError(
-            f"'prospect_count' must be between 1 and {MAX_PROSPECTS:,}, got {count}."
-        )
+    maximum = CAMPAIGN_EVENTS.maximum("prospect_count")
+    count = parse_count(value, "prospect_count", maximum)
+    if count < 1:
+        raise ValidationError(f"'prospect_count' must be between 1 and {maximum:,}, got {count}.")
     return count
 
 

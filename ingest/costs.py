@@ -96,7 +96,7 @@ def parse_cost(costs: object) -> CostEvent:
     tokens = {
         name: None
         if (value := _one_value(costs, name, details=details, usage=usage)) is None
-        else parse_count(value, name)
+        else parse_count(value, name, COST_EVENTS.maximum(name))
         for name in TOKEN_FIELDS
     }
     units = costs.get("units")
@@ -105,7 +105,9 @@ def parse_cost(costs: object) -> CostEvent:
     event = CostEvent(
         operation=normalize_name(costs["operation"], "operation"),
         provider=normalize_name(costs["provider"], "provider"),
-        amount=None if costs.get("cost") is None else parse_money(costs["cost"], "cost"),
+        amount=None
+        if costs.get("cost") is None
+        else parse_money(costs["cost"], "cost", COST_EVENTS.maximum("cost")),
         model=parse_text(model, "model", required=False),
         item=parse_text(costs.get("item"), "item", required=False),
         tokens=tokens,
@@ -127,7 +129,7 @@ def parse_cost(costs: object) -> CostEvent:
 
 def parse_count_of_units(value: object) -> Decimal:
     """Units priced per unit (searches, emails): a whole, non-negative number."""
-    return Decimal(parse_count(value, "units"))
+    return Decimal(parse_count(value, "units", COST_EVENTS.maximum("units")))
 
 
 def _usage_object(usage: object) -> Mapping[str, Any] | None:

@@ -24,6 +24,7 @@ from decimal import Decimal
 import duckdb
 
 from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.tables import MAX_COST_USD
 
 # the price list's versions (seed provider_prices), their windows and exact rates, built by dbt
 VERSIONS_TABLE = "marts.price_list_versions"
@@ -57,6 +58,8 @@ def pricing_sql(pending: str) -> str:
                     || item || ' in force at ' || cast(occurred_at as varchar)"""
         for unit, column in TOKEN_UNITS.items()
     )
+    # the bound in pico-dollars, the unit amount_pico counts in (a literal of our own)
+    max_pico = int(MAX_COST_USD * 10**12)
     amount_terms = " + ".join(
         f"coalesce({column}, 0) * coalesce({column}_rate, 0)" for column in TOKEN_UNITS.values()
     )
@@ -122,19 +125,31 @@ def pricing_sql(pending: str) -> str:
             coalesce(cast(units as hugeint), 0) * coalesce(units_rate, 0)
                 + {amount_terms} as amount_pico
         from rated
+    ),
+    bounded as (
+        select
+            *,
+            -- a priced amount is bounded as a cost given in dollars is (checked before the
+            -- cast below, which could not hold a larger one)
+            coalesce(pricing_error, case when amount_pico > {max_pico}
+                then 'the usage prices at more than the largest accepted cost of one event '
+                    || '(${MAX_COST_USD:,}); check the counts, or split the usage over '
+                    || 'several events'
+            end) as bounded_error
+        from checked
     )
     select
         rid,
         item,
         price_effective_from,
-        case when pricing_error is null
+        case when bounded_error is null
             -- round half up to the micro-dollar, then exact DECIMAL(18, 6)
             then cast(
                 cast((amount_pico + 500000) // 1000000 as decimal(18, 0))
                 * cast(0.000001 as decimal(18, 6)) as decimal(18, 6))
         end as cost_usd,
-        pricing_error
-    from checked
+        bounded_error as pricing_error
+    from bounded
     """
 
 

@@ -66,10 +66,14 @@ def parse_results(results: object) -> ResultInput:
             "The results are missing 'stage' (e.g. 'prospecting', 'scoring', 'outreach', 'closed')."
         )
     figures: dict[str, int | Decimal] = {
-        name: parse_count(results[name], name) for name in COUNT_FIELDS if name in results
+        name: parse_count(results[name], name, RESULT_SNAPSHOTS.maximum(name))
+        for name in COUNT_FIELDS
+        if name in results
     }
     if "revenue" in results:
-        figures["revenue"] = parse_money(results["revenue"], "revenue")
+        figures["revenue"] = parse_money(
+            results["revenue"], "revenue", RESULT_SNAPSHOTS.maximum("revenue")
+        )
     if not figures:
         raise ValidationError(
             f"The results carry no figures. Give at least one of: {', '.join(FIGURE_FIELDS)} "

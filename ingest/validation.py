@@ -20,8 +20,6 @@ from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.tables import utc_now
 
 MONEY_PLACES = Decimal("0.000001")  # DECIMAL(18, 6)
-MAX_MONEY = Decimal("999999999999")  # fits DECIMAL(18, 6)
-MAX_COUNT = 2**53
 MAX_TEXT = 500
 MAX_DETAILS_BYTES = 65_536
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -46,8 +44,9 @@ def check_keys(given: Mapping[str, Any], allowed: Iterable[str], what: str) -> N
         )
 
 
-def parse_money(value: object, field: str) -> Decimal:
-    """Dollars as Decimal with 6 places: int, float or Decimal; finite, >= 0, < 10^12."""
+def parse_money(value: object, field: str, maximum: Decimal | int) -> Decimal:
+    """Dollars as Decimal with 6 places: int, float or Decimal; finite, from 0 to ``maximum``
+    (the input's declared bound, ingest/warehouse/tables.py)."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValidationError(
             f"'{field}' must be a number of US dollars (e.g. 2.50), got {value!r}."
@@ -69,13 +68,23 @@ def parse_money(value: object, field: str) -> Decimal:
             f"'{field}' must not be negative, got {value!r}. Record refunds as a separate "
             "correction with your finance system; DDS costs are money spent."
         )
-    if amount > MAX_MONEY:
-        raise ValidationError(f"'{field}' is implausibly large ({value!r}); check the units.")
+    if amount > maximum:
+        raise ValidationError(too_large(field, value, maximum, dollars=True))
     return amount
 
 
-def parse_count(value: object, field: str) -> int:
-    """A non-negative whole number (an integral float such as 50.0 is accepted)."""
+def too_large(field: str, value: object, maximum: Decimal | int, *, dollars: bool) -> str:
+    """The message for a figure past its declared bound (single calls; bulk loads say the
+    same in SQL)."""
+    limit = f"${maximum:,}" if dollars else f"{maximum:,}"
+    return (
+        f"'{field}' is {value!r}, above the largest accepted ({limit}). Check the units (cents "
+        "given as dollars?); a real figure this large is split over several events."
+    )
+
+
+def parse_count(value: object, field: str, maximum: int) -> int:
+    """A whole number from 0 to ``maximum`` (an integral float such as 50.0 is accepted)."""
     if isinstance(value, bool):
         raise ValidationError(f"'{field}' must be a whole number, got {value!r}.")
     if isinstance(value, float | Decimal) and _is_integral(value):
@@ -84,8 +93,8 @@ def parse_count(value: object, field: str) -> int:
         raise ValidationError(f"'{field}' must be a whole number (e.g. 50), got {value!r}.")
     if value < 0:
         raise ValidationError(f"'{field}' must not be negative, got {value}.")
-    if value > MAX_COUNT:
-        raise ValidationError(f"'{field}' is implausibly large ({value}); check the value.")
+    if value > maximum:
+        raise ValidationError(too_large(field, value, maximum, dollars=False))
     return value
 
 

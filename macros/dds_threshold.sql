@@ -1,6 +1,6 @@
 {#- A threshold var as an exact decimal, so that rules compare exact values. -#}
 {% macro dds_threshold(name) -%}
-    cast({{ var(name) }} as decimal(18, 6))
+    cast({{ var(name) }} as {{ dds_money_type() }})
 {%- endmacro %}
 
 {#- A boolean var that may arrive as a YAML boolean or as a string from --vars. -#}

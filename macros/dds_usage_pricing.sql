@@ -72,6 +72,6 @@
                 {%- endfor %}
                 ) * cast(0.000000000001 as decimal(13, 12)),
                 6
-            ) as decimal(18, 6))
+            ) as {{ dds_money_type() }})
     end
 {%- endmacro %}

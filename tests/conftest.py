@@ -17,6 +17,7 @@ import pytest
 
 from dds_api.facade import DDSIntegration
 from dds_api.samples.demo import SPEC_EXAMPLE_CONFIG
+from ingest.warehouse.dbt_build import compile_refresh_plan
 from ingest.warehouse.settings import Settings
 from ingest.warehouse.tables import RAW_TABLES
 
@@ -35,6 +36,14 @@ def template_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dds = make_dds(path)  # runs dbt to build seeds and views
     dds.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def full_build_sql(template_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Each refreshed model's SQL as dbt compiles it for --full-refresh (every campaign)."""
+    copy = tmp_path_factory.mktemp("compile") / "dds.duckdb"
+    shutil.copy(template_warehouse, copy)
+    return {step.model: step.sql for step in compile_refresh_plan(str(copy), "--full-refresh")}
 
 
 @pytest.fixture

@@ -546,6 +546,16 @@ def _print_portfolio(report: dict[str, Any]) -> None:
             f"{c['cost_per_lead']:,.2f}", f"{c['roi']:,.1f}",
         )  # fmt: skip
     console.print(table)
+    _print_not_current(report.get("campaigns_not_current", []), "figures are not current")
+
+
+def _print_not_current(campaigns: list[dict[str, Any]], what: str) -> None:
+    """Campaigns whose refresh failed: named with the reason (the others are answered)."""
+    for campaign in campaigns:
+        click.echo(
+            f"  ! {campaign['campaign_name']} ({campaign['campaign_id']}): {what}; "
+            f"{campaign['reason']}"
+        )
 
 
 def _print_optimization(results: dict[str, Any]) -> None:
@@ -568,3 +578,4 @@ def _print_optimization(results: dict[str, Any]) -> None:
     for result in results["all_results"]:
         if "SCALE_UP" in result["suggested_actions"]:
             click.echo(f"  {result['campaign_name']}: SCALE_UP opportunity")
+    _print_not_current(results.get("campaigns_not_analyzed", []), "not analysed")

@@ -322,6 +322,23 @@ def pacing_bar(used_pct: float | None, scale_max: float, width: int = 260) -> st
 # ------------------------------------------------------------------------------ sections
 
 
+def not_current_notice(failing: dict[str, str], campaigns: list[dict[str, Any]]) -> str:
+    """Campaigns whose figures could not be brought up to date, named with the reason (the
+    page shows their figures as of before the write that failed)."""
+    if not failing:
+        return ""
+    names = {c["campaign_id"]: c["campaign_name"] for c in campaigns}
+    items = "".join(
+        f"<li><strong>{esc(names.get(cid, cid))}</strong> ({esc(cid)}): {esc(reason)}</li>"
+        for cid, reason in sorted(failing.items())
+    )
+    return (
+        '<section id="not-current" class="notice"><h2>Figures not current</h2>'
+        '<p class="sub">These campaigns\' newest events could not be brought into their '
+        f"figures; what the page shows for them is from before.</p><ul>{items}</ul></section>"
+    )
+
+
 def kpi_section(p: dict[str, Any]) -> str:
     cards = [
         (
@@ -544,6 +561,7 @@ def render_dashboard(dds: DDSIntegration) -> str:
     """The whole page as one HTML string (UTF-8, no external reference)."""
     with dds.read() as conn:
         data = load_data(conn)
+    failing = dds.failing_campaigns
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     return (
         "<!DOCTYPE html>\n"
@@ -556,6 +574,7 @@ def render_dashboard(dds: DDSIntegration) -> str:
         "on</div></div>"
         f'<div class="generated">Generated at <time id="generated-at">{esc(generated)}</time>'
         "</div></header>"
+        f"{not_current_notice(failing, data['campaigns'])}"
         f'<div id="kpis">{kpi_section(data["portfolio"])}</div>'
         '<section id="daily-spend"><h2>Spend by provider per day</h2>'
         f"{daily_spend_chart(data['daily_spend'])}</section>"

@@ -144,8 +144,15 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     """Run dbt (by default a full build with tests), then record the refresh plan and which
     project version built the warehouse."""
     digest = project_digest()
-    with warehouse.connect():  # creates the raw schema before dbt reads its sources
-        pass
+    with warehouse.connect() as conn:  # creates the raw schema before dbt reads its sources
+        try:
+            failing = refresh.failing_campaigns(conn)
+        except duckdb.CatalogException:
+            failing = {}  # never built, or by a version without that table
+    if failing and "--full-refresh" not in args:
+        # campaigns whose refresh failed keep rows from before it, and an incremental build
+        # would not revisit them (their events are behind the state): rebuild from raw
+        args = (*args, "--full-refresh")
     # dbt runs in a subprocess and takes its turn at the warehouse like any process of ours
     # (ingest/warehouse/dbt_plugin.py): let go of the file, and our other processes wait (or spool
     # their writes) while dbt holds it

@@ -8,6 +8,14 @@ new day, an ended cooldown), each campaign-scoped model (its rows for those camp
 deleted and inserted again), each fold-in model (new events added to the rows they touch)
 and the state model. No number is computed here: this module only replays dbt's SQL.
 
+One campaign's rows never stop the others' refresh: when a refresh fails, the campaigns in
+its scope are probed in halves (each probe rolled back) until the ones whose rows fail are
+found; the others are refreshed, and each failing one is recorded with the database's reason
+in ``main.dds_refresh_failures`` (until a later refresh of it succeeds), so that its answers
+name it and the reason instead of showing figures that miss its newest events. A failure that
+no campaign explains (the scope or state model, a fold-in over every campaign) still fails the
+whole refresh.
+
 The plan (which models, in which order, with which SQL and strategy) is read from the
 manifest of a `dbt compile` run right after the build (is_incremental() is true only once
 the tables exist) and stored in the warehouse, so a copied warehouse carries its own.
@@ -15,14 +23,17 @@ the tables exist) and stored in the warehouse, so a copied warehouse carries its
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 PLAN_TABLE = "main.dds_refresh_plan"
 # per refreshed model, the raw seq it was last brought to by the facade (bookkeeping only)
 STEPS_TABLE = "main.dds_refresh_steps"
+# campaigns whose rows made their last refresh fail, with the database's reason
+FAILURES_TABLE = "main.dds_refresh_failures"
 SCOPE_MODEL = "int_campaigns_to_refresh"
 STATE_MODEL = "int_refresh_state"
 # The custom strategy of campaign-scoped models; fold-in models use dbt's delete+insert.
@@ -32,6 +43,9 @@ REBUILD = "table"
 
 # dbt selects these for the compile whose manifest becomes the plan
 PLAN_SELECTOR = ("config.materialized:incremental", "config.materialized:table")
+
+
+T = TypeVar("T")
 
 
 class RefreshPlanError(RuntimeError):
@@ -143,6 +157,11 @@ def store_plan(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> None:
     conn.execute(
         f"create or replace table {STEPS_TABLE} (model varchar primary key, through_seq bigint)"
     )
+    # a build recomputed every campaign: none is failing
+    conn.execute(
+        f"create or replace table {FAILURES_TABLE} "
+        "(campaign_id varchar primary key, reason varchar, failed_at timestamp)"
+    )
     conn.execute(
         f"create or replace table {PLAN_TABLE} (position integer, model varchar, "
         "relation varchar, strategy varchar, unique_key varchar, sql varchar, "
@@ -183,27 +202,118 @@ def refresh(
     whether the refresh was complete (then the state moved: the next refresh starts from
     here); a partial one leaves the state where it was, so the next refresh covers the
     same campaigns again for the models it skipped (recomputing a campaign is idempotent, and
-    running totals keep their own watermark)."""
+    running totals keep their own watermark).
+
+    When it fails because of some campaigns' rows, those are left out (and recorded in
+    FAILURES_TABLE) and the rest is refreshed; see the module's docstring."""
+    try:
+        return _in_transaction(conn, lambda: _refresh(conn, steps, needs))
+    except duckdb.Error as error:
+        failing = _failing_campaigns(conn, steps, needs)
+        if not failing:
+            raise  # no campaign explains it: nothing is answered from half a refresh
+        del error
+        return _in_transaction(conn, lambda: _refresh(conn, steps, needs, failing=failing))
+
+
+def failing_campaigns(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Campaign id -> why its last refresh failed (its stored rows predate that refresh)."""
+    return dict(conn.execute(f"select campaign_id, reason from {FAILURES_TABLE}").fetchall())
+
+
+def _in_transaction(conn: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
     conn.begin()
     try:
-        complete = _refresh(conn, steps, needs)
+        result = work()
     except BaseException:
         conn.rollback()
         raise
     conn.commit()
-    return complete
+    return result
+
+
+def _failing_campaigns(
+    conn: duckdb.DuckDBPyConnection, steps: list[Step], needs: tuple[str, ...] | None
+) -> dict[str, str]:
+    """The campaigns whose rows make the refresh fail, each with the database's reason:
+    the scope probed in halves, every probe rolled back. Empty when the refresh fails with
+    no campaign in scope at all (then no campaign is to blame)."""
+
+    def probe(only: Sequence[str]) -> str | None:
+        conn.begin()
+        try:
+            _refresh(conn, steps, needs, only=only)
+        except duckdb.Error as exc:
+            return str(exc)
+        finally:
+            conn.rollback()
+        return None
+
+    if probe(()) is not None:
+        return {}
+    conn.begin()
+    try:
+        _rebuild_in_place(conn, steps[0])
+        in_scope = [
+            campaign_id
+            for (campaign_id,) in conn.execute(
+                f"select distinct campaign_id from {steps[0].relation} order by 1"
+            ).fetchall()
+        ]
+    finally:
+        conn.rollback()
+    failing: dict[str, str] = {}
+
+    def search(group: Sequence[str], reason: str | None) -> None:
+        if reason is None:
+            return
+        if len(group) == 1:
+            failing[group[0]] = reason
+            return
+        half = len(group) // 2
+        for part in (group[:half], group[half:]):
+            search(part, probe(part))
+
+    search(in_scope, probe(in_scope))
+    return failing
 
 
 def _refresh(
-    conn: duckdb.DuckDBPyConnection, steps: list[Step], needs: tuple[str, ...] | None
+    conn: duckdb.DuckDBPyConnection,
+    steps: list[Step],
+    needs: tuple[str, ...] | None,
+    *,
+    only: Sequence[str] | None = None,
+    failing: dict[str, str] | None = None,
 ) -> bool:
+    """The refresh's statements. ``only``: a probe restricted to these campaigns (rolled
+    back by the caller); ``failing``: campaigns to leave out, recorded as failing."""
     scope, *models, state = steps
     assert scope.model == SCOPE_MODEL and state.model == STATE_MODEL, "not a refresh plan"
     _rebuild_in_place(conn, scope)
-    reasons = {
-        reason
-        for (reason,) in conn.execute(f"select distinct reason from {scope.relation}").fetchall()
-    }
+    if only is not None:
+        conn.execute(
+            f"delete from {scope.relation} where campaign_id <> all(?::varchar[])", [list(only)]
+        )
+    if failing:
+        conn.execute(
+            f"delete from {scope.relation} where campaign_id = any(?::varchar[])",
+            [list(failing)],
+        )
+        conn.execute(
+            f"insert or replace into {FAILURES_TABLE} "
+            "select unnest(?::varchar[]), unnest(?::varchar[]), "
+            "cast(timezone('UTC', current_timestamp) as timestamp)",
+            [list(failing), list(failing.values())],
+        )
+    # why each campaign is in scope, and whether one failed before: a campaign left out of
+    # a refresh is behind in every model, not only in those its new events touch
+    in_scope = conn.execute(
+        f"select distinct reason, campaign_id in (select campaign_id from {FAILURES_TABLE}) "
+        f"from {scope.relation}"
+    ).fetchall()
+    reasons = {reason for reason, _ in in_scope}
+    failed_before = any(retried for _, retried in in_scope)
     if not reasons:
         # no raw event since the last refresh (each names its campaign), same day, same
         # vars, no cooldown ended: every table is current
@@ -215,7 +325,7 @@ def _refresh(
     refreshed_through = dict(
         conn.execute(f"select model, through_seq from {STEPS_TABLE}").fetchall()
     )
-    forced = not reasons.isdisjoint(("every_campaign", "cooldown_ended"))
+    forced = failed_before or not reasons.isdisjoint(("every_campaign", "cooldown_ended"))
     due = [
         step
         for step in models
@@ -247,12 +357,21 @@ def _refresh(
                 f"{step.unique_key} in (select {step.unique_key} from temp.dds_refresh_rows)",
             )
     high_water = max(newest.values(), default=-1)
+    if due_later and failing:
+        # these models left the failing campaigns out, and the state stays: their marks
+        # stay too, so that the next refresh runs them for those campaigns again
+        return False
     conn.execute(
         f"insert or replace into {STEPS_TABLE} select unnest(?::varchar[]), ?",
         [[step.model for step in due], high_water],
     )
     if due_later:
         return False
+    # complete: whatever failed before for the campaigns refreshed now is behind them
+    conn.execute(
+        f"delete from {FAILURES_TABLE} "
+        f"where campaign_id in (select campaign_id from {scope.relation})"
+    )
     _rebuild_in_place(conn, state)
     return True
 

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,8 @@ class Input:
     in_call: bool = True  # accepted in a single call's dict
     in_file: bool = True  # accepted as a bulk file's column
     example: str | None = None  # shown in the messages of name rules
+    # the largest value accepted (money and count rules): past it the write is refused
+    maximum: int | Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,15 @@ class RawTable:
     def required_call_keys(self) -> tuple[str, ...]:
         return tuple(i.name for i in self.inputs if i.in_call and i.required == ALWAYS)
 
+    def input(self, name: str) -> Input:
+        return next(given for given in self.inputs if given.name == name)
+
+    def maximum(self, name: str) -> int | Decimal:
+        """The declared bound of a money or count input."""
+        bound = self.input(name).maximum
+        assert bound is not None, f"{self.name}.{name} declares no maximum"
+        return bound
+
     def inputs_by_rule(self, *rules: str) -> tuple[str, ...]:
         return tuple(i.name for i in self.inputs if i.rule in rules)
 
@@ -145,6 +157,20 @@ def _load_id() -> Column:
 
 
 MONEY_TYPE = "DECIMAL(18,6)"
+
+# The largest figure a caller may give (DECISIONS.md, "Bounds: every figure exact at every
+# size accepted"). Each is far above any real prospecting campaign, so a value past it is a
+# mistake of units (cents as dollars, a pasted id); below them every figure the system
+# derives is exact, because models compute money in DECIMAL(38, 6) (macros/dds_money.sql).
+# A campaign's or the portfolio's total has no bound of its own: a sum of bounded events,
+# it would need about 10^25 events to leave DECIMAL(38, 6).
+MAX_COST_USD = Decimal(10_000_000)  # one cost event (single call, file row, or priced usage)
+MAX_REVENUE_USD = Decimal(10_000_000_000)  # a campaign's cumulative revenue
+MAX_BUDGET_USD = Decimal(10_000_000_000)
+MAX_PROSPECTS = 1_000_000
+MAX_TOKENS = 10_000_000_000  # of each kind, in one cost event
+MAX_UNITS = 1_000_000_000  # searches, emails, ... in one cost event
+MAX_RESULT_COUNT = 1_000_000_000  # leads and emails, cumulative per campaign
 LIFECYCLE_EVENT_TYPES = ("deployed", "started", "paused", "stopped")
 # Every event type SendGrid's Event Webhook sends (delivery and engagement events).
 SENDGRID_EVENT_TYPES = (
@@ -223,8 +249,8 @@ CAMPAIGN_EVENTS = RawTable(
     inputs=(
         Input("vertical", TEXT, ALWAYS, in_file=False),
         Input("location", TEXT, ALWAYS, in_file=False),
-        Input("prospect_count", COUNT, in_file=False),
-        Input("budget", MONEY, in_file=False),
+        Input("prospect_count", COUNT, in_file=False, maximum=MAX_PROSPECTS),
+        Input("budget", MONEY, in_file=False, maximum=MAX_BUDGET_USD),
         Input("campaign_name", TEXT, in_file=False),
         Input("sender_name", TEXT, in_file=False),
         Input("sender_company", TEXT, in_file=False),
@@ -273,13 +299,13 @@ COST_EVENTS = RawTable(
         Input("campaign_id", CAMPAIGN_ID, ALWAYS, in_call=False),
         Input("operation", NAME, ALWAYS, example="scoring"),
         Input("provider", NAME, ALWAYS, example="outscraper"),
-        Input("cost", MONEY),
+        Input("cost", MONEY, maximum=MAX_COST_USD),
         Input("details", DETAILS),
         Input("model", TEXT),
         Input("item", TEXT),
-        *(Input(name, COUNT) for name in TOKEN_COLUMNS),
+        *(Input(name, COUNT, maximum=MAX_TOKENS) for name in TOKEN_COLUMNS),
         Input("usage", USAGE, in_file=False),
-        Input("units", COUNT),
+        Input("units", COUNT, maximum=MAX_UNITS),
         Input("occurred_at", TIMESTAMP, IN_FILES),
         Input("idempotency_key", TEXT),
     ),
@@ -316,8 +342,8 @@ RESULT_SNAPSHOTS = RawTable(
     inputs=(
         Input("campaign_id", CAMPAIGN_ID, ALWAYS, in_call=False),
         Input("stage", NAME, ALWAYS, example="outreach"),
-        *(Input(name, COUNT) for name in COUNT_FIGURES),
-        Input("revenue", MONEY),
+        *(Input(name, COUNT, maximum=MAX_RESULT_COUNT) for name in COUNT_FIGURES),
+        Input("revenue", MONEY, maximum=MAX_REVENUE_USD),
         Input("occurred_at", TIMESTAMP, IN_FILES),
         Input("idempotency_key", TEXT, in_call=False),
     ),

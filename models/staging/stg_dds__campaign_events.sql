@@ -21,10 +21,10 @@ renamed as (
         vertical,
         location,
         prospect_count,
-        cast(budget_usd as decimal(18, 6)) as budget_usd,
+        cast(budget_usd as {{ dds_money_type() }}) as budget_usd,
         sender_name,
         sender_company,
-        cast(estimated_cost_usd as decimal(18, 6)) as estimated_cost_usd,
+        cast(estimated_cost_usd as {{ dds_money_type() }}) as estimated_cost_usd,
         config,
         cast(occurred_at as timestamp) as occurred_at,
         cast(ingested_at as timestamp) as ingested_at

@@ -14,7 +14,7 @@ renamed as (
         campaign_id,
         operation,
         provider,
-        cast(cost_usd as decimal(18, 6)) as cost_usd,
+        cast(cost_usd as {{ dds_money_type() }}) as cost_usd,
         model,
         -- the price-list item that priced the cost (the model for Anthropic); null when the
         -- caller gave the amount in dollars
@@ -23,7 +23,7 @@ renamed as (
         output_tokens,
         cache_creation_input_tokens,
         cache_read_input_tokens,
-        cast(units as decimal(18, 6)) as units,
+        cast(units as {{ dds_money_type() }}) as units,
         cast(price_effective_from as date) as price_effective_on,
         details,
         idempotency_key,

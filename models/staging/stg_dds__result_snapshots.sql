@@ -21,7 +21,7 @@ renamed as (
         emails_opened,
         emails_clicked,
         emails_replied,
-        cast(revenue_usd as decimal(18, 6)) as revenue_usd,
+        cast(revenue_usd as {{ dds_money_type() }}) as revenue_usd,
         source as snapshot_source,
         batch_id,
         cast(occurred_at as timestamp) as occurred_at,

@@ -23,7 +23,7 @@ BAD_COSTS: list[tuple[Any, str]] = [
     ({**GOOD_COST, "cost": Decimal("NaN")}, "finite"),
     ({**GOOD_COST, "cost": "2.50"}, "must be a number"),
     ({**GOOD_COST, "cost": True}, "must be a number"),
-    ({**GOOD_COST, "cost": 1e15}, "implausibly large"),
+    ({**GOOD_COST, "cost": 1e15}, "above the largest accepted"),
     ({**GOOD_COST, "provider": ""}, "non-empty string"),
     ({**GOOD_COST, "provider": "!!!"}, "letters or digits"),
     ({**GOOD_COST, "details": "not a dict"}, "must be a dict"),

@@ -15,81 +15,22 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dds_api.apps.cli import main as cli_main
+from dds_api.apps.dashboard import render_dashboard
 from dds_api.facade import DDSIntegration
 from ingest.warehouse import refresh
-from ingest.warehouse.dbt_build import compile_refresh_plan, run_dbt
+from ingest.warehouse.dbt_build import build, run_dbt
 from tests.conftest import SPEC_CONFIG, make_dds
+from tests.warehouse.rebuild import assert_current, marts_as_rows
 
 NOW = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 CAMPAIGNS = 3
-
-
-@pytest.fixture(scope="session")
-def full_build_sql(template_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Each refreshed model's SQL as dbt compiles it for --full-refresh (every campaign)."""
-    copy = tmp_path_factory.mktemp("compile") / "dds.duckdb"
-    shutil.copy(template_warehouse, copy)
-    return {step.model: step.sql for step in compile_refresh_plan(str(copy), "--full-refresh")}
-
-
-def table_differences(conn: duckdb.DuckDBPyConnection, relation: str, full_sql: str) -> list[tuple]:
-    """Rows in the table and not in the full build, or the reverse (with multiplicity)."""
-    columns = ", ".join(
-        f'"{name}"'
-        for (name,) in conn.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            relation.split("."),
-        ).fetchall()
-    )
-    full = f"select {columns} from (\n{full_sql}\n)"
-    return conn.execute(
-        f"(select 'stored', {columns} from {relation} except all "
-        f"select 'stored', * from ({full})) union all "
-        f"(select 'rebuilt', * from ({full}) except all "
-        f"select 'rebuilt', {columns} from {relation})"
-    ).fetchall()
-
-
-def assert_current(dds: DDSIntegration, full_build_sql: dict) -> None:
-    with dds.read() as conn:
-        plan = refresh.load_plan(conn)
-        assert plan is not None
-        for step in plan:
-            if step.model in (refresh.SCOPE_MODEL, refresh.STATE_MODEL):
-                continue
-            differences = table_differences(conn, step.relation, full_build_sql[step.model])
-            assert differences == [], (step.model, differences[:6])
-
-
-def marts_as_rows(path: Path) -> dict[str, list[tuple]]:
-    conn = duckdb.connect(str(path), read_only=True)
-    try:
-        conn.execute("set TimeZone = 'UTC'")
-        names = [
-            (schema, name)
-            for schema, name in conn.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = current_database() "
-                "and table_schema in ('marts', 'intermediate') "
-                "and table_name not in ('int_campaigns_to_refresh', 'int_refresh_state') "
-                "order by 1, 2"
-            ).fetchall()
-        ]
-        return {
-            f"{schema}.{name}": conn.execute(
-                f'select * from {schema}."{name}" order by all'
-            ).fetchall()
-            for schema, name in names
-        }
-    finally:
-        conn.close()
 
 
 # --------------------------------------------------------------------------- the writes
@@ -261,3 +202,64 @@ def test_a_new_day_moves_pacing_without_any_write(warehouse_path: Path) -> None:
         ).fetchone()
     dds.close()
     assert as_of == today
+
+
+def test_one_campaigns_failing_rows_leave_every_other_campaign_answered(
+    warehouse_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh that fails because of one campaign's rows (planted here: the stored SQL of
+    campaign_metrics raises for that campaign) refreshes the others; that campaign's answers,
+    the portfolio answers, the CLI and the dashboard name it and the reason, and it is
+    answered again once a refresh of it succeeds."""
+    dds = make_dds(warehouse_path)
+    ids = []
+    for name in ("Healthy A", "Broken", "Healthy B"):
+        cid = dds.deploy_campaign({**SPEC_CONFIG, "campaign_name": name})["campaign_id"]
+        dds.start_campaign(cid)
+        ids.append(cid)
+    healthy, broken, other = ids
+    with dds.warehouse.connect() as conn:
+        conn.execute(
+            f"update {refresh.PLAN_TABLE} set sql = 'select * from (' || sql || "
+            "chr(10) || ') where case when campaign_id = ''' || ? || ''' then "
+            "error(''planted: this campaign cannot be computed'') else true end' "
+            "where model = 'campaign_metrics'",
+            [broken],
+        )
+    dds.close()
+    dds = make_dds(warehouse_path)  # a process that loads the planted plan
+    try:
+        for cid, cost in ((healthy, 2.5), (broken, 7), (other, 1.25)):
+            logged = dds.log_dds_costs(
+                cid, {"operation": "scraping", "provider": "outscraper", "cost": cost}
+            )
+            assert logged["status"] == "logged"
+        assert dds.calculate_lead_metrics(healthy)["total_cost"] == 2.5
+        assert dds.get_campaign_status(other)["metrics"]["total_cost"] == 1.25
+        answer = dds.get_campaign_status(broken)
+        assert answer["status"] == "error"
+        assert broken in answer["message"] and "planted" in answer["message"]
+        everything = dds.optimize_all_campaigns(dry_run=True)
+        assert {r["campaign_id"] for r in everything["all_results"]} == {healthy, other}
+        [named] = everything["campaigns_not_analyzed"]
+        assert named["campaign_id"] == broken and "planted" in named["reason"]
+        portfolio = dds.get_all_campaigns_report()
+        assert [c["campaign_id"] for c in portfolio["campaigns_not_current"]] == [broken]
+        assert "Figures not current" in render_dashboard(dds)
+        # a later write of another campaign refreshes it without probing again
+        dds.log_dds_costs(healthy, {"operation": "scraping", "provider": "outscraper", "cost": 1})
+        assert dds.calculate_lead_metrics(healthy)["total_cost"] == 3.5
+    finally:
+        dds.close()
+    monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
+    shown = CliRunner().invoke(cli_main, ["status"])
+    assert shown.exit_code == 0 and f"({broken}): figures are not current" in shown.output
+    # the cause goes (here: a build replaces the planted plan); the build recomputes the
+    # campaign from raw, and it is answered again with every event
+    dds = make_dds(warehouse_path)
+    try:
+        build(dds.warehouse, ("build", "--exclude-resource-type", "unit_test"))
+        assert dds.get_campaign_status(broken)["metrics"]["total_cost"] == 7
+        assert dds.failing_campaigns == {}
+    finally:
+        dds.close()

@@ -21,7 +21,7 @@ aggregated as (
 
     select
         campaign_id,
-        cast(sum(cost_usd) as decimal(18, 6)) as cost_usd,
+        cast(sum(cost_usd) as {{ dds_money_type() }}) as cost_usd,
         cast(sum(cost_event_count) as bigint) as cost_event_count,
         cast(sum(input_tokens) as bigint) as input_tokens,
         cast(sum(output_tokens) as bigint) as output_tokens,

@@ -68,8 +68,8 @@ final as (
         provider,
         used_on,
         ingested_on,
-        cast(sum(cost_usd) as decimal(18, 6)) as cost_usd,
-        cast(sum(units) as decimal(18, 6)) as units,
+        cast(sum(cost_usd) as {{ dds_money_type() }}) as cost_usd,
+        cast(sum(units) as {{ dds_money_type() }}) as units,
         cast(sum(cost_event_count) as bigint) as cost_event_count,
         max(last_event_seq) as last_event_seq
 

@@ -215,7 +215,8 @@ budgeted as (
         budget_usd,
         cost_to_date_usd,
         budget_remaining_usd,
-        cast(window_cost_usd / {{ window_days }} as decimal(18, 6)) as burn_rate_usd_per_day,
+        cast(window_cost_usd / {{ window_days }} as {{ dds_money_type() }})
+            as burn_rate_usd_per_day,
         planned_end_on,
         {{ dbt.datediff('evaluated_on', 'planned_end_on', 'day') }} as days_until_planned_end,
         cast({{ dbt.dateadd('day', 'days_of_budget_left', 'evaluated_on') }} as date)

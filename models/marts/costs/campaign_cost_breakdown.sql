@@ -25,7 +25,7 @@ aggregated as (
         campaign_id,
         provider,
         operation,
-        cast(sum(cost_usd) as decimal(18, 6)) as cost_usd,
+        cast(sum(cost_usd) as {{ dds_money_type() }}) as cost_usd,
         cast(sum(cost_event_count) as bigint) as cost_event_count,
         cast(sum(input_tokens) as bigint) as input_tokens,
         cast(sum(output_tokens) as bigint) as output_tokens,
@@ -42,9 +42,9 @@ final as (
     select
         campaign_id || '|' || provider || '|' || operation as cost_breakdown_id,
         *,
-        cast(sum(cost_usd) over (partition by campaign_id, provider) as decimal(18, 6))
+        cast(sum(cost_usd) over (partition by campaign_id, provider) as {{ dds_money_type() }})
             as provider_cost_usd,
-        cast(sum(cost_usd) over (partition by campaign_id, operation) as decimal(18, 6))
+        cast(sum(cost_usd) over (partition by campaign_id, operation) as {{ dds_money_type() }})
             as operation_cost_usd
 
     from aggregated

@@ -202,7 +202,7 @@ final as (
         next_reset_on,
         used_in_period,
         remaining_in_period,
-        cast(window_usage / {{ window_days }} as decimal(18, 6)) as burn_rate_per_day,
+        cast(window_usage / {{ window_days }} as {{ dds_money_type() }}) as burn_rate_per_day,
         days_of_credit_left,
         projected_exhausted_on,
         case
