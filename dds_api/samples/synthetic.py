@@ -56,6 +56,14 @@ LOCATIONS = (
     "San Diego, CA", "Minneapolis, MN", "Charlotte, NC", "Columbus, OH",
 )  # fmt: skip
 PROSPECT_COUNTS = (25, 50, 50, 100, 100, 150, 200, 250, 300, 500)
+# Every 50th campaign (from the 8th) is a big spender: a national campaign of this many
+# prospects with enterprise deals, tens of thousands of dollars spent and millions earned,
+# so that demos and benchmarks carry figures far from the small ones (issue 23). It is
+# billed in batches (usage per cost event scaled so it has about as many events as a
+# 100-prospect campaign), and reports outreach by snapshots only (no SendGrid events).
+BIG_SPENDER_EVERY, BIG_SPENDER_FIRST = 50, 7
+BIG_SPENDER_PROSPECTS = (100_000, 250_000, 1_000_000)
+BIG_SPENDER_DEAL_FACTOR = 100
 # Anthropic models used for scoring, with their share of campaigns
 MODELS = (
     ("claude-3-haiku-20240307", 0.6),
@@ -116,6 +124,7 @@ class _Campaign:
     emails_clicked: int = 0
     emails_replied: int = 0
     revenue: Decimal = Decimal(0)
+    batch: int = 1  # usage per natural cost event (big spenders are billed in batches)
 
 
 def generate(
@@ -201,6 +210,10 @@ def _plan_campaign(
     vertical = VERTICALS[rng.randrange(len(VERTICALS))]
     location = LOCATIONS[rng.randrange(len(LOCATIONS))]
     prospects = rng.choice(PROSPECT_COUNTS)
+    big = index % BIG_SPENDER_EVERY == BIG_SPENDER_FIRST
+    if big:
+        # drawn apart from rng, so that every other campaign is what the seed always made
+        prospects = random.Random(f"{token}:{index}").choice(BIG_SPENDER_PROSPECTS)
     estimate = {
         step: (rate * prospects).quantize(Decimal("0.000001"))
         for step, rate in rates[vertical].items()
@@ -252,6 +265,9 @@ def _plan_campaign(
     if level == 4 and campaign.emails_replied and rng.random() < 0.6:
         deals = max(1, round(campaign.emails_replied * rng.uniform(0.05, 0.4)))
         campaign.revenue = Decimal(deals * rng.randrange(500, 5001, 50))
+    if big:
+        campaign.batch = prospects // 100
+        campaign.revenue *= BIG_SPENDER_DEAL_FACTOR
     return campaign
 
 
@@ -476,6 +492,7 @@ def _planned_usage(
                 }[operation]
                 unit_pico, since = prices.get((provider, item or "", unit), (0, None))
                 natural = max(1, -(-units // per_event))
+            natural = max(1, natural // c.batch)
             if not units and not input_tokens:
                 continue
             rows["campaign_id"].append(c.campaign_id)
@@ -556,7 +573,7 @@ def _insert_sendgrid(
 ) -> int:
     """SendGrid webhook events for each email a campaign sent: processed, then delivered or
     bounced; opens (some by machines), clicks, the odd unsubscribe and spam report."""
-    outreach = [c for c in plan if c.emails_sent]
+    outreach = [c for c in plan if c.emails_sent and c.batch == 1]
     starts = [_epoch_us(c.started_at or c.deployed_at) for c in outreach]
     if not outreach:
         return 0

@@ -11,6 +11,7 @@ the bounds fails here.
 from __future__ import annotations
 
 import math
+import os
 import shutil
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +20,9 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dds_api.apps.dashboard import render_dashboard
 from dds_api.facade import DDSIntegration
@@ -33,7 +37,7 @@ from ingest.warehouse.tables import (
     MAX_TOKENS,
 )
 from tests.conftest import SPEC_CONFIG, make_dds
-from tests.warehouse.rebuild import marts_as_rows
+from tests.warehouse.rebuild import assert_current, marts_as_rows
 
 # the spec's rules and their default thresholds (dbt_project.yml), judged exactly
 SPEC_RULES = (
@@ -266,3 +270,73 @@ def test_every_decimal_the_models_make_is_money_wide(template_warehouse: Path) -
     finally:
         conn.close()
     assert narrow == []
+
+
+# ------------------------------------------------------------- across magnitudes (property)
+
+
+def magnitude(most: int, least: int = 0) -> st.SearchStrategy[int]:
+    """Whole numbers spread over every order of magnitude up to ``most``, not only near it."""
+    return st.integers(1, len(str(most))).flatmap(
+        lambda digits: st.integers(least, max(least, min(most, 10**digits)))
+    )
+
+
+def dollars_up_to(most: Decimal, least_cents: int = 1) -> st.SearchStrategy[Decimal]:
+    return magnitude(int(most * 100), least_cents).map(lambda cents: Decimal(cents) / 100)
+
+
+@st.composite
+def snapshots(draw: st.DrawFn) -> dict[str, Any]:
+    found = draw(magnitude(MAX_RESULT_COUNT))
+    sent = draw(magnitude(MAX_RESULT_COUNT))
+    return {
+        "leads_found": found,
+        "leads_qualified": draw(st.integers(0, found)),
+        "emails_sent": sent,
+        "emails_opened": draw(st.integers(0, sent)),
+        "emails_replied": draw(st.integers(0, sent)),
+        "revenue": draw(dollars_up_to(MAX_REVENUE_USD, least_cents=0)),
+    }
+
+
+campaign_plans = st.builds(
+    Planned,
+    budget=dollars_up_to(MAX_BUDGET_USD, least_cents=100),
+    costs=st.lists(dollars_up_to(MAX_COST_USD), min_size=1, max_size=3),
+    snapshot=st.one_of(st.just({}), snapshots()),
+)
+
+
+@settings(
+    # more for a deeper local run: DDS_PROPERTY_EXAMPLES=30
+    max_examples=int(os.environ.get("DDS_PROPERTY_EXAMPLES", "3")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(plans=st.lists(campaign_plans, min_size=2, max_size=4))
+def test_every_answer_equals_the_decimal_oracle_across_magnitudes(
+    plans: list[Planned],
+    template_warehouse: Path,
+    full_build_sql: dict,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    folder = tmp_path_factory.mktemp("magnitudes")
+    path = folder / "dds.duckdb"
+    shutil.copy(template_warehouse, path)
+    dds = make_dds(path, idle_release_seconds=600)
+    try:
+        ids = []
+        for n, plan in enumerate(plans):
+            deployed = dds.deploy_campaign(
+                {**SPEC_CONFIG, "campaign_name": f"Drawn {n}", "budget": plan.budget,
+                 "prospect_count": 1}
+            )  # fmt: skip
+            assert deployed["status"] == "deployed", deployed
+            ids.append(deployed["campaign_id"])
+            dds.start_campaign(ids[-1])
+        write(dds, ids, plans, folder)
+        check_answers(dds, ids, plans)
+        assert_current(dds, full_build_sql)
+    finally:
+        dds.close()
