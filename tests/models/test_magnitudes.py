@@ -10,6 +10,7 @@ the bounds fails here.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -30,13 +31,17 @@ from dds_api.formatting import money
 from dds_api.memory import DDSMemory
 from ingest.warehouse.dbt_build import run_dbt
 from ingest.warehouse.tables import (
+    COUNT,
     MAX_BUDGET_USD,
     MAX_COST_USD,
     MAX_RESULT_COUNT,
     MAX_REVENUE_USD,
     MAX_TOKENS,
+    MAX_UNITS,
+    MONEY,
+    RAW_TABLES,
 )
-from tests.conftest import SPEC_CONFIG, make_dds
+from tests.conftest import SPEC_CONFIG, make_dds, raw_state
 from tests.warehouse.rebuild import assert_current, marts_as_rows
 
 # the spec's rules and their default thresholds (dbt_project.yml), judged exactly
@@ -340,3 +345,61 @@ def test_every_answer_equals_the_decimal_oracle_across_magnitudes(
         assert_current(dds, full_build_sql)
     finally:
         dds.close()
+
+
+# ------------------------------------------------------------------- past the bounds
+
+
+def test_every_money_and_count_input_declares_its_bound() -> None:
+    for table in RAW_TABLES:
+        for declared in table.inputs:
+            if declared.rule in (MONEY, COUNT):
+                assert declared.maximum is not None, f"{table.name}.{declared.name}"
+
+
+@pytest.mark.parametrize(
+    ("kind", "row"),
+    [
+        ("costs", {"cost": MAX_COST_USD + Decimal("0.01")}),
+        ("costs", {"units": MAX_UNITS + 1}),
+        ("costs", {"model": "claude-3-5-haiku-20241022", "input_tokens": MAX_TOKENS + 1}),
+        # within every input's bound, but priced above the largest cost of one event
+        ("costs", {"item": "email_finder", "units": MAX_UNITS}),
+        ("results", {"revenue": MAX_REVENUE_USD + Decimal("0.01")}),
+        ("results", {"leads_found": MAX_RESULT_COUNT + 1}),
+    ],
+)
+def test_a_figure_past_its_bound_is_refused_by_a_call_and_a_file_alike(
+    dds: DDSIntegration, campaign_id: str, tmp_path: Path, kind: str, row: dict[str, Any]
+) -> None:
+    before = raw_state(dds)
+    if kind == "costs":
+        fields = {"operation": "email_finding", "provider": "hunter_io", **row}
+        answer = dds.log_dds_costs(campaign_id, fields)
+    else:
+        fields = {"stage": "closed", **row}
+        answer = dds.log_dds_results(campaign_id, fields)
+    assert answer["status"] == "error" and "largest accepted" in answer["message"], answer
+    path = tmp_path / "rows.parquet"
+    pl.DataFrame(
+        [{"campaign_id": campaign_id, "occurred_at": "2026-01-01T00:00:00Z",
+          **{key: str(value) for key, value in fields.items()}}]
+    ).write_parquet(path)  # fmt: skip
+    summary = dds.ingest(kind, str(path))
+    assert summary["loaded"] == 0 and summary["quarantined"] == 1, summary
+    assert "largest accepted" in json.dumps(summary)
+    after = raw_state(dds)
+    assert {k: v for k, v in after.items() if k not in ("quarantine", "ingest_batches")} == {
+        k: v for k, v in before.items() if k not in ("quarantine", "ingest_batches")
+    }
+
+
+def test_a_deployment_past_its_bounds_is_refused(dds: DDSIntegration) -> None:
+    before = raw_state(dds)
+    for config in (
+        {**SPEC_CONFIG, "budget": MAX_BUDGET_USD + 1},
+        {**SPEC_CONFIG, "prospect_count": 1_000_001},
+    ):
+        answer = dds.deploy_campaign(config)
+        assert answer["status"] == "error" and "largest accepted" in answer["message"], answer
+    assert raw_state(dds) == before
