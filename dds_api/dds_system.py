@@ -33,6 +33,7 @@ def campaign_details(warehouse: Warehouse, settings: Settings, campaign_id: str)
     if home is None:
         not_read = {"path": None, "state": dds_sqlite.ABSENT, "message": NOT_CONFIGURED}
         return {
+            "available": False,
             "dds_home": None,
             "dds_available": False,
             "campaigns_db": {**not_read, "row": None, "import": None},
@@ -60,6 +61,8 @@ def campaign_details(warehouse: Warehouse, settings: Settings, campaign_id: str)
             "(names must match exactly).",
         }
     return {
+        # the original's meaning: the DDS system has this campaign's row (its own figures)
+        "available": bool(read.rows),
         "dds_home": str(home),
         "dds_available": dds_home.available(home),
         "campaigns_db": {

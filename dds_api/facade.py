@@ -48,9 +48,14 @@ FIRED_RULES_SQL = """
     order by severity_rank desc, rule_id
 """
 PRIORITY_SQL = "select priority from marts.campaign_optimization where campaign_id = ?"
-# one point read of both tables rather than two
-CONFIG_AND_PRIORITY_SQL = """
-    select campaigns.config, optimization.priority
+# one point read of both tables rather than two; the ratings are judged in the mart
+CAMPAIGN_STATE_SQL = """
+    select
+        campaigns.config,
+        optimization.priority,
+        optimization.cost_efficiency,
+        optimization.qualification_quality,
+        optimization.outreach_effectiveness
     from marts.campaigns as campaigns
     inner join marts.campaign_optimization as optimization
         on campaigns.campaign_id = optimization.campaign_id
@@ -58,19 +63,33 @@ CONFIG_AND_PRIORITY_SQL = """
 """
 # the mart carries each provider's and each operation's total on its rows: nothing to sum here
 COST_BREAKDOWN_SQL = """
-    select provider, operation, cost_usd, cost_event_count, provider_cost_usd, operation_cost_usd
+    select provider, operation, cost_usd, cost_event_count, provider_cost_usd, operation_cost_usd,
+        stage, stage_cost_usd
     from marts.campaign_cost_breakdown
     where campaign_id = ?
     order by cost_usd desc, provider, operation
 """
 ESTIMATE_SQL = """
-    select step, cast(cost_per_prospect_usd * ? as decimal(18, 6)) as cost_usd, has_unpriced_item
+    select
+        step,
+        cast(cost_per_prospect_usd * ? as decimal(18, 6)) as cost_usd,
+        has_unpriced_item,
+        cast(sum(anthropic_tokens_per_prospect) over () * ? as bigint) as anthropic_tokens
     from marts.cost_estimate_rates
     where vertical = coalesce(
         (select max(vertical) from marts.cost_estimate_rates where vertical = ?), '*')
     order by case step
         when 'scraping' then 1 when 'website_analysis' then 2 when 'lead_scoring' then 3
         when 'email_finding' then 4 when 'outreach' then 5 else 6 end, step
+"""
+# the portfolio's recommendations: the flags of the campaigns the optimizer analyses
+PORTFOLIO_FLAGS_SQL = """
+    select flags.*, campaigns.campaign_name
+    from marts.campaign_optimization_flags as flags
+    inner join marts.campaigns as campaigns
+        on flags.campaign_id = campaigns.campaign_id
+    where campaigns.is_optimizable
+    order by flags.severity_rank desc, campaigns.deployed_at, flags.campaign_id, flags.rule_id
 """
 
 # With nothing written, time alone can move figures (a new day, a cooldown that ends): a
@@ -82,6 +101,13 @@ F = TypeVar("F", bound=Callable[..., dict[str, Any]])
 
 def _error(message: str, **context: Any) -> dict[str, Any]:
     return {"status": "error", "message": message, **context}
+
+
+def _figures(figures: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot's figures as numbers: revenue in dollars, the rest counts."""
+    return {
+        name: (money(value) if name == "revenue" else int(value)) for name, value in figures.items()
+    }
 
 
 # Methods that spool their write when the warehouse is busy: they need no marts, so they
@@ -212,29 +238,32 @@ class DDSIntegration:
         prospects = campaigns.parse_prospect_count(prospect_count)
         vertical = parse_text(vertical, "vertical", required=False)
         with self.warehouse.connect(reading=True) as conn:
-            estimate = self._estimate(conn, prospects, vertical)
+            estimate, tokens = self._estimate(conn, prospects, vertical)
         return {
             **{step: money(cost) for step, cost in estimate.items()},
             "cost_per_prospect": money(estimate["total"] / prospects),
+            "anthropic_tokens": tokens,
             "prospect_count": prospects,
             "vertical": vertical,
         }
 
     def _estimate(
         self, conn: duckdb.DuckDBPyConnection, prospects: int, vertical: str | None
-    ) -> dict[str, Decimal]:
+    ) -> tuple[dict[str, Decimal], int]:
+        """Cost per step and total, and the Claude tokens the campaign is expected to use
+        (kept apart: the costs are money, stored on the deployed event)."""
         key = (vertical or "*").strip().lower()
-        rows = conn.execute(ESTIMATE_SQL, [prospects, key]).fetchall()
-        unpriced = [step for step, _, missing in rows if missing]
+        rows = conn.execute(ESTIMATE_SQL, [prospects, prospects, key]).fetchall()
+        unpriced = [step for step, _, missing, _ in rows if missing]
         if not rows or unpriced:
             raise ValidationError(
                 "The price list has no price in force for estimate step(s) "
                 f"{', '.join(unpriced) or '(none defined)'}. Add the row to "
                 "seeds/provider_prices.csv and run `dds build`."
             )
-        estimate = {step: cost for step, cost, _ in rows}
+        estimate = {step: cost for step, cost, _, _ in rows}
         estimate["total"] = sum(estimate.values(), Decimal(0))
-        return estimate
+        return estimate, int(rows[0][3])
 
     @returns_error_dict
     def deploy_campaign(self, config: dict[str, Any]) -> dict[str, Any]:
@@ -249,10 +278,11 @@ class DDSIntegration:
             )
         deployment = campaigns.parse_deployment(config)
         with self.warehouse.transaction() as conn:
-            estimate = self._estimate(conn, deployment.prospect_count, deployment.vertical)
+            estimate, tokens = self._estimate(conn, deployment.prospect_count, deployment.vertical)
             campaign_id = campaigns.record_deployment(conn, deployment, estimate)
         estimated_costs = {step: money(cost) for step, cost in estimate.items()}
         estimated_costs["cost_per_prospect"] = money(estimate["total"] / deployment.prospect_count)
+        estimated_costs["anthropic_tokens"] = tokens
         return {
             "status": "deployed",
             "campaign_id": campaign_id,
@@ -265,7 +295,14 @@ class DDSIntegration:
                 "Log cumulative results after each stage: dds.log_dds_results(campaign_id, {...})",
                 "Review performance daily: dds.optimize_campaign(campaign_id)",
             ],
+            # the four DDS agents as DDS_HOME holds them now (Not connected when unset)
+            "dds_integration": dds_home.agents_readiness(self.dds_path),
         }
+
+    @returns_error_dict
+    def deploy_prospecting_campaign(self, config: dict[str, Any]) -> dict[str, Any]:
+        """NovaOS' `dds deploy` command calls this name: the same deployment."""
+        return self.deploy_campaign(config)
 
     @returns_error_dict
     def start_campaign(self, campaign_id: str) -> dict[str, Any]:
@@ -277,7 +314,17 @@ class DDSIntegration:
 
     @returns_error_dict
     def stop_campaign(self, campaign_id: str) -> dict[str, Any]:
-        return self._transition(campaign_id, "stopped", "user")
+        stopped = self._transition(campaign_id, "stopped", "user")
+        if stopped.get("spooled"):
+            # the stop waits in the spool: there is no status as of it to read yet
+            stopped["final_report"] = _error(
+                "The stop is spooled (the warehouse was busy); read the final figures with "
+                f"get_campaign_status({stopped['campaign_id']!r}) once it is applied."
+            )
+        else:
+            # the original's final report: the campaign's status as of the stop
+            stopped["final_report"] = self.get_campaign_status(stopped["campaign_id"])
+        return stopped
 
     def _transition(self, campaign_id: str, event_type: str, reason: str) -> dict[str, Any]:
         campaign_id = parse_campaign_id(campaign_id)
@@ -340,18 +387,19 @@ class DDSIntegration:
                 status="logged",
                 stage=result.stage,
                 snapshot_id=None,  # assigned when applied
+                # as given: carried-forward figures are merged in when the write is applied
+                results={"stage": result.stage, **_figures(result.figures)},
                 occurred_at=utc_iso(result.occurred_at),
             )
-        figures = {
-            name: (money(value) if name == "revenue" else int(value))
-            for name, value in snapshot.figures.items()
-        }
+        figures = _figures(snapshot.figures)
         return {
             "status": "logged",
             "campaign_id": campaign_id,
             "stage": snapshot.stage,
             "snapshot_id": snapshot.snapshot_id,
             **figures,
+            # the original's key: the figures as logged (the stored cumulative snapshot)
+            "results": {"stage": snapshot.stage, **figures},
             "occurred_at": utc_iso(snapshot.occurred_at),
         }
 
@@ -492,13 +540,12 @@ class DDSIntegration:
         dds_details = dds_system.campaign_details(self.warehouse, self.settings, campaign_id)
         with self.read() as conn:
             row = self._metrics_row(conn, campaign_id)
-            config_json, priority = conn.execute(
-                CONFIG_AND_PRIORITY_SQL, [row["campaign_id"]]
-            ).fetchone()
+            state = fetch_dict(conn, CAMPAIGN_STATE_SQL, [row["campaign_id"]])
             fired_rules = [
                 rule for (rule,) in conn.execute(FIRED_RULES_SQL, [row["campaign_id"]]).fetchall()
             ]
-        config, estimate = shapes.campaign_config(config_json)
+        assert state is not None  # both marts have a row for every campaign with metrics
+        config, estimate = shapes.campaign_config(state["config"])
         metrics = shapes.lead_metrics(row)
         return {
             "status": row["status"],
@@ -508,15 +555,22 @@ class DDSIntegration:
             "last_active": utc_iso(row["last_active_at"]),
             "config": config,
             "estimated_costs": estimate,
-            "metrics": metrics,
+            # the original's metrics were calculate_lead_metrics' answer, which names the campaign
+            "metrics": {
+                "campaign_id": row["campaign_id"],
+                "campaign_name": row["campaign_name"],
+                "status": row["status"],
+                **metrics,
+            },
             "performance": {
+                **shapes.ratings(state),
                 "roi": metrics["roi"],
                 "profit": metrics["profit"],
                 "total_cost": metrics["total_cost"],
                 "revenue_generated": metrics["revenue_generated"],
                 "cost_per_lead": metrics["cost_per_lead"],
                 **shapes.budget_figures(row),
-                "priority": priority,
+                "priority": state["priority"],
                 "flags": fired_rules,
             },
             "dds_details": {
@@ -546,10 +600,14 @@ class DDSIntegration:
             raise ValidationError(
                 f"Unknown report_type {report_type!r}. Use one of: {', '.join(REPORT_TYPES)}."
             )
-        with self.read(needs=("campaign_metrics", "campaign_cost_breakdown")) as conn:
+        needs = ("campaign_metrics", "campaign_cost_breakdown", "campaign_optimization")
+        with self.read(needs=needs) as conn:
             row = self._metrics_row(conn, campaign_id)
             breakdown = fetch_dicts(conn, COST_BREAKDOWN_SQL, [row["campaign_id"]])
+            state = fetch_dict(conn, CAMPAIGN_STATE_SQL, [row["campaign_id"]])
+        assert state is not None  # both marts have a row for every campaign with metrics
         metrics = shapes.lead_metrics(row)
+        ratings = shapes.ratings(state)
         sections = {
             "costs": {
                 "total_cost": metrics["total_cost"],
@@ -557,6 +615,7 @@ class DDSIntegration:
                 "cost_per_qualified_lead": metrics["cost_per_qualified_lead"],
                 **shapes.budget_figures(row),
                 "cost_breakdown": shapes.cost_breakdown(breakdown),
+                "cost_efficiency": ratings["cost_efficiency"],
             },
             "leads": {
                 key: metrics[key]
@@ -567,7 +626,8 @@ class DDSIntegration:
                     "cost_per_lead",
                     "cost_per_qualified_lead",
                 )
-            },
+            }
+            | {"quality_assessment": ratings["qualification_quality"]},
             "outreach": {
                 key: metrics[key]
                 for key in (
@@ -581,7 +641,8 @@ class DDSIntegration:
                     "outreach_success_rate",
                 )
             }
-            | shapes.sendgrid_outreach(row),
+            | shapes.sendgrid_outreach(row)
+            | {"effectiveness": ratings["outreach_effectiveness"]},
         }
         report: dict[str, Any] = {
             "report_type": report_type,
@@ -597,6 +658,12 @@ class DDSIntegration:
                     "revenue_generated": metrics["revenue_generated"],
                     "profit": metrics["profit"],
                     "roi": metrics["roi"],
+                    # the original's full report: the campaign, then its figures by area
+                    "status": row["status"],
+                    "deployed_at": utc_iso(row["deployed_at"]),
+                    "config": shapes.campaign_config(state["config"])[0],
+                    "performance": shapes.report_performance(metrics),
+                    "performance_ratings": ratings,
                 }
             )
         else:
@@ -648,6 +715,56 @@ class DDSIntegration:
             "campaigns": [shapes.campaign_row(row) for row in rows],
             # their rows above are as of before the write that failed to refresh
             "campaigns_not_current": not_current,
+            "generated_at": utc_iso(utc_now()),
+        }
+
+    @returns_error_dict
+    def get_dds_status(self) -> dict[str, Any]:
+        """NovaOS' `dds status` command: the all-campaigns report's totals at top level, and
+        each campaign with its `name`."""
+        report = self.get_all_campaigns_report()
+        if report.get("status") == "error":
+            return report
+        summary = report["summary"]
+        return {
+            **summary,
+            "roi": summary["total_roi"],
+            "campaigns": [{"name": row["campaign_name"], **row} for row in report["campaigns"]],
+            "generated_at": report["generated_at"],
+        }
+
+    @returns_error_dict
+    def generate_report(self, campaign_id: str | None = None) -> dict[str, Any]:
+        """NovaOS' `dds report` command: one campaign's headline figures, or the portfolio's
+        when campaign_id is None, with the flags' recommendations as sentences. Reads only:
+        nothing is paused here (optimize_campaign acts)."""
+        needs = ("campaign_metrics", "campaign_optimization_flags")
+        if campaign_id is None:
+            with self.read(needs=needs) as conn:
+                summary = fetch_dict(conn, "select * from marts.portfolio_summary")
+                flags = fetch_dicts(conn, PORTFOLIO_FLAGS_SQL)
+            assert summary is not None  # an aggregate without group by always returns a row
+            return {
+                "report_scope": "portfolio",
+                "total_campaigns": count(summary["total_campaigns"]),
+                "active_campaigns": count(summary["active_campaigns"]),
+                **shapes.headline(shapes.portfolio_metrics(summary)),
+                "recommendations": [
+                    f"{flag['campaign_name']}: {shapes.recommendation(flag)['recommendation']}"
+                    for flag in flags
+                ],
+                "generated_at": utc_iso(utc_now()),
+            }
+        with self.read(needs=needs) as conn:
+            row = self._metrics_row(conn, campaign_id)
+            flags = fetch_dicts(conn, FLAGS_SQL, [row["campaign_id"]])
+        return {
+            "report_scope": "campaign",
+            "campaign_id": row["campaign_id"],
+            "campaign_name": row["campaign_name"],
+            "campaign_status": row["status"],
+            **shapes.headline(shapes.lead_metrics(row)),
+            "recommendations": [shapes.recommendation(flag)["recommendation"] for flag in flags],
             "generated_at": utc_iso(utc_now()),
         }
 
@@ -783,7 +900,7 @@ class DDSIntegration:
             if campaign_id in paused
             else []
         )
-        return {
+        optimization = {
             "campaign_id": campaign_id,
             "campaign_name": row["campaign_name"],
             "campaign_status": "paused" if campaign_id in paused else row["status"],
@@ -796,6 +913,13 @@ class DDSIntegration:
             # an auto-pause rule applies to this active campaign (taken unless a dry run)
             "pause_due": pause_due,
         }
+        if campaign_id in paused:
+            # the original's key, present only when an action was taken: NovaOS code asks
+            # `'auto_action_taken' in optimization`
+            optimization["auto_action_taken"] = (
+                f"Campaign automatically paused ({paused[campaign_id]})"
+            )
+        return optimization
 
     def close(self) -> None:
         self.warehouse.close()

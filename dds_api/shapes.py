@@ -131,10 +131,25 @@ def suggested_actions(flags: Iterable[Mapping[str, Any]]) -> list[str]:
     return list(dict.fromkeys(flag["action"] for flag in flags))
 
 
+#: The stages of the original integration's cost breakdown (seed cost_stages maps each
+#: operation to one; `other` holds operations it does not list, so the stages add up).
+COST_STAGES = ("prospecting", "scoring", "outreach", "other")
+
+#: The original integration's three ratings, as campaign_optimization names them.
+RATINGS = ("cost_efficiency", "qualification_quality", "outreach_effectiveness")
+
+
+def ratings(row: Mapping[str, Any]) -> dict[str, str]:
+    """Good / Poor / Not rated yet, as the marts judged them (by the flag rules)."""
+    return {rating: row[rating] for rating in RATINGS}
+
+
 def cost_breakdown(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Spend by provider, by operation (the mart's totals on each row, largest first) and by
-    both (the rows, in the order given)."""
+    """Spend per stage of the original integration (prospecting, scoring, outreach, other;
+    0.0 for a stage without spend), by provider, by operation (the mart's totals on each
+    row, largest first) and by both (the rows, in the order given)."""
     rows = list(rows)
+    stage_spend = {row["stage"]: row["stage_cost_usd"] for row in rows}
 
     def totals(key: str) -> dict[str, Any]:
         spend = {row[key]: row[f"{key}_cost_usd"] for row in rows}
@@ -144,6 +159,7 @@ def cost_breakdown(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         }
 
     return {
+        **{stage: money(stage_spend.get(stage)) for stage in COST_STAGES},
         "by_provider": totals("provider"),
         "by_operation": totals("operation"),
         "detail": [
@@ -160,16 +176,74 @@ def cost_breakdown(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def campaign_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """One campaign in get_all_campaigns_report."""
+    metrics = lead_metrics(row)
     return {
         "campaign_id": row["campaign_id"],
         "campaign_name": row["campaign_name"],
         "status": row["status"],
         "vertical": row["vertical"],
         "location": row["location"],
-        **lead_metrics(row),
+        **metrics,
+        # the original's names for three of those figures
+        "qualified_leads": metrics["leads_qualified"],
+        "cost": metrics["total_cost"],
+        "revenue": metrics["revenue_generated"],
         **budget_figures(row),
         "deployed_at": utc_iso(row["deployed_at"]),
         "last_active": utc_iso(row["last_active_at"]),
+    }
+
+
+def report_performance(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """The original full report's `performance`: leads, outreach and financial figures
+    (numbers, as everywhere in our answers; formatting is the caller's)."""
+    return {
+        "leads": {
+            "generated": metrics["leads_generated"],
+            "qualified": metrics["leads_qualified"],
+            "qualification_rate": metrics["qualification_rate"],
+        },
+        "outreach": {
+            "emails_sent": metrics["emails_sent"],
+            "open_rate": metrics["open_rate"],
+            "reply_rate": metrics["reply_rate"],
+        },
+        "financial": {
+            "total_cost": metrics["total_cost"],
+            "revenue": metrics["revenue_generated"],
+            "roi": metrics["roi"],
+            "cost_per_lead": metrics["cost_per_lead"],
+        },
+    }
+
+
+def headline(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """The figures NovaOS' `dds report` prints (generate_report), from lead_metrics."""
+    return {
+        "leads_generated": metrics["leads_generated"],
+        "qualified_leads": metrics["leads_qualified"],
+        "qualification_rate": metrics["qualification_rate"],
+        "outreach_success_rate": metrics["outreach_success_rate"],
+        "cost_per_lead": metrics["cost_per_lead"],
+        "cost_per_qualified_lead": metrics["cost_per_qualified_lead"],
+        "total_cost": metrics["total_cost"],
+        "revenue_generated": metrics["revenue_generated"],
+        "roi": metrics["roi"],
+    }
+
+
+def portfolio_metrics(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A portfolio_summary row in lead_metrics' names (what headline() reads)."""
+    return {
+        "leads_generated": count(summary["leads_found"]),
+        "leads_qualified": count(summary["leads_qualified"]),
+        "qualification_rate": ratio(summary["qualification_rate"]),
+        "outreach_success_rate": ratio(summary["reply_rate"]),
+        "cost_per_lead": money(summary["cost_per_lead"]),
+        "cost_per_qualified_lead": money(summary["cost_per_qualified_lead"]),
+        "total_cost": money(summary["cost_usd"]),
+        "revenue_generated": money(summary["revenue_usd"]),
+        "roi": ratio(summary["roi"]),
     }
 
 

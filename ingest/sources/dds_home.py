@@ -18,6 +18,19 @@ ENTRY_POINTS = (
     "src/campaign_manager.py",
 )
 
+#: The spec's four DDS agents and the file each one runs from (the research agent's is the
+#: website analyzer, the spec's "src/website_analyzer.py, etc."), as the original
+#: integration's `dds_integration` names them.
+AGENTS = {
+    "prospecting_agent": "src/main.py",
+    "scoring_agent": "src/lead_scorer.py",
+    "research_agent": "src/website_analyzer.py",
+    "outreach_agent": "src/outreach_agent.py",
+}
+READY = "Ready"
+MISSING = "Missing"
+NOT_CONNECTED = "Not connected"
+
 SETUP_INSTRUCTIONS = (
     "1. Find the folder where the DDS prospecting system is installed: it holds "
     f"{', '.join(ENTRY_POINTS)} (and campaigns.db and ops.db once it has run).\n"
@@ -43,3 +56,16 @@ def problem(home: Path) -> str | None:
 def available(home: Path | None) -> bool:
     """True when DDS_HOME is set and holds the agents' entry points."""
     return home is not None and problem(home) is None
+
+
+def agents_readiness(home: Path | None) -> dict[str, str]:
+    """Each of the four agents: Ready (its file is in DDS_HOME), Missing, or Not connected
+    (DDS_HOME unset or unreadable: campaigns are tracked without the DDS system)."""
+    if home is None:
+        return dict.fromkeys(AGENTS, NOT_CONNECTED)
+    try:
+        return {
+            agent: READY if (home / path).is_file() else MISSING for agent, path in AGENTS.items()
+        }
+    except OSError:  # a folder we may not enter: we are not connected to it
+        return dict.fromkeys(AGENTS, NOT_CONNECTED)

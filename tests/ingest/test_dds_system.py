@@ -155,6 +155,31 @@ def test_right_dds_home_is_available(connected: DDSIntegration, dds_home: Path) 
     details = connected.get_campaign_status(campaign_id)["dds_details"]
     assert details["dds_home"] == str(dds_home) and details["dds_available"] is True
     assert details["campaigns_db"]["state"] == details["ops_db"]["state"] == "absent"
+    assert details["available"] is False  # the original's key: no campaigns.db row to show
+
+
+def test_deploy_reports_each_agent_as_dds_home_holds_it(
+    connected: DDSIntegration, dds_home: Path
+) -> None:
+    deployed = connected.deploy_campaign(SPEC_CONFIG)
+    # the four entry points deploying needs, but no research agent (website analyzer) yet
+    assert deployed["dds_integration"] == {
+        "prospecting_agent": "Ready", "scoring_agent": "Ready",
+        "research_agent": "Missing", "outreach_agent": "Ready",
+    }  # fmt: skip
+    (dds_home / "src/website_analyzer.py").write_text("# the research agent\n")
+    again = connected.deploy_campaign({**SPEC_CONFIG, "campaign_name": "Second"})
+    assert set(again["dds_integration"].values()) == {"Ready"}
+
+
+def test_dds_details_are_available_when_campaigns_db_has_the_campaign(
+    connected: DDSIntegration, dds_home: Path
+) -> None:
+    campaign_id = deploy(connected)
+    write_campaigns_db(dds_home, dds_row())
+    assert connected.get_campaign_status(campaign_id)["dds_details"]["available"] is True
+    other = deploy(connected, name="Not in campaigns.db")
+    assert connected.get_campaign_status(other)["dds_details"]["available"] is False
 
 
 def test_settings_read_dds_home_from_the_environment(

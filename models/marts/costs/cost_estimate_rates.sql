@@ -104,6 +104,13 @@ priced as (
         effective_assumptions.provider,
         effective_assumptions.quantity_per_prospect * prices_in_force.unit_price_usd
             as cost_per_prospect_usd,
+        -- the Claude tokens a prospect uses (the original's estimated anthropic_tokens)
+        case
+            when effective_assumptions.provider = 'anthropic'
+                and effective_assumptions.unit like '%token'
+                then effective_assumptions.quantity_per_prospect
+            else 0
+        end as anthropic_tokens_per_prospect,
         prices_in_force.unit_price_usd is null as is_unpriced
 
     from effective_assumptions
@@ -122,6 +129,7 @@ final as (
         step,
         min(provider) as provider,
         sum(cost_per_prospect_usd) as cost_per_prospect_usd,
+        sum(anthropic_tokens_per_prospect) as anthropic_tokens_per_prospect,
         {{ dbt.bool_or('is_unpriced') }} as has_unpriced_item
 
     from priced
