@@ -348,7 +348,12 @@ def _refresh(
                 f"delete from {step.relation} "
                 f"where campaign_id in (select campaign_id from {scope.relation})"
             )
-            conn.execute(f"insert into {step.relation} by name {_subquery(step.sql)}")
+            # and only their rows inserted: the output is kept to the scope here, whatever
+            # the model's own filters (they only save work)
+            conn.execute(
+                f"insert into {step.relation} by name {_subquery(step.sql)} "
+                f"where campaign_id in (select campaign_id from {scope.relation})"
+            )
         else:
             # dbt's delete+insert: the new rows replace the stored rows with their key
             _replace(

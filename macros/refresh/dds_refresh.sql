@@ -16,7 +16,8 @@
 
 
 {#- The incremental branch's filter of a campaign-scoped model: only the campaigns to
-    refresh. A full build reads every campaign. -#}
+    refresh, to save work (the strategy restricts the output to them either way). A full
+    build reads every campaign. -#}
 {% macro dds_in_refresh_scope(column='campaign_id') -%}
     {%- if is_incremental() -%}
         {{ column }} in (select campaign_id from {{ ref('int_campaigns_to_refresh') }})
@@ -50,9 +51,12 @@
 {%- endmacro %}
 
 
-{#- Custom incremental strategy: replace every row of the campaigns in scope, including
-    those whose rows vanish (a flag that no longer fires). The facade applies the same two
-    statements (ingest/warehouse/refresh.py). -#}
+{#- Custom incremental strategy (sqlmesh's INCREMENTAL_BY_PARTITION, the campaign being the
+    partition): replace every row of the campaigns in scope, including those whose rows
+    vanish (a flag that no longer fires), and insert only rows of campaigns in scope, so the
+    strategy itself keeps the output to the scope: a model's own dds_in_refresh_scope()
+    filters only save work, and a model without one cannot insert a campaign twice. The
+    facade applies the same two statements (ingest/warehouse/refresh.py). -#}
 {% macro get_incremental_dds_campaign_scope_sql(arg_dict) -%}
     {%- set target_relation = arg_dict['target_relation'] -%}
     {%- set temp_relation = arg_dict['temp_relation'] -%}
@@ -60,7 +64,8 @@
     delete from {{ target_relation }}
     where campaign_id in (select campaign_id from {{ ref('int_campaigns_to_refresh') }});
     insert into {{ target_relation }} ({{ columns }})
-    select {{ columns }} from {{ temp_relation }};
+    select {{ columns }} from {{ temp_relation }}
+    where campaign_id in (select campaign_id from {{ ref('int_campaigns_to_refresh') }});
 {%- endmacro %}
 
 

@@ -15,6 +15,7 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -31,6 +32,46 @@ from tests.warehouse.rebuild import assert_current, marts_as_rows
 
 NOW = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 CAMPAIGNS = 3
+
+
+# the campaign-scoped models (strategy dds_campaign_scope) whose filters a property example
+# may remove
+SCOPED_MODELS = (
+    "campaigns",
+    "campaign_metrics",
+    "campaign_budget_pacing",
+    "campaign_cost_breakdown",
+    "campaign_optimization_flags_returns",
+    "campaign_optimization",
+)
+
+
+def remove_scope_filters(path: Path, model: str) -> None:
+    """Rewrite the stored refresh SQL of ``model`` without its own scope filters (every
+    `x in (select campaign_id from <scope>)` becomes true), as if its author forgot them."""
+    conn = duckdb.connect(str(path))
+    try:
+        scope_schema, scope_table = (
+            conn.execute(
+                f"select relation from {refresh.PLAN_TABLE} where model = ?", [refresh.SCOPE_MODEL]
+            )
+            .fetchone()[0]
+            .split(".")
+        )
+        filter_pattern = (
+            rf"[a-z_.]+ in \(select campaign_id from \"{scope_schema}\"\.\"{scope_table}\"\)"
+        )
+        select_sql = f"select sql from {refresh.PLAN_TABLE} where model = ?"
+        [(before,)] = conn.execute(select_sql, [model]).fetchall()
+        conn.execute(
+            f"update {refresh.PLAN_TABLE} set sql = regexp_replace(sql, ?, 'true', 'g') "
+            "where model = ?",
+            [filter_pattern, model],
+        )
+        [(after,)] = conn.execute(select_sql, [model]).fetchall()
+    finally:
+        conn.close()
+    assert before != after and "true" in after, f"{model} had no scope filter to remove"
 
 
 # --------------------------------------------------------------------------- the writes
@@ -138,9 +179,15 @@ def apply(dds: DDSIntegration, other: DDSIntegration, ids: list[str], op: tuple)
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=st.lists(operations, min_size=4, max_size=10))
+@given(
+    steps=st.lists(operations, min_size=4, max_size=10),
+    # safe by construction: with one campaign-scoped model's own scope filters removed, the
+    # refresh still keeps its output to the campaigns in scope
+    unfiltered=st.sampled_from([None, *SCOPED_MODELS]),
+)
 def test_refreshed_tables_equal_a_full_rebuild_after_every_step(
     steps: list[tuple],
+    unfiltered: str | None,
     template_warehouse: Path,
     full_build_sql: dict,
     tmp_path_factory: pytest.TempPathFactory,
@@ -148,6 +195,8 @@ def test_refreshed_tables_equal_a_full_rebuild_after_every_step(
     folder = tmp_path_factory.mktemp("property")
     path = folder / "dds.duckdb"
     shutil.copy(template_warehouse, path)
+    if unfiltered is not None:
+        remove_scope_filters(path, unfiltered)
     dds = make_dds(path, idle_release_seconds=600)
     other = make_dds(path, lock_timeout_seconds=0.2)
     try:
@@ -261,5 +310,28 @@ def test_one_campaigns_failing_rows_leave_every_other_campaign_answered(
         build(dds.warehouse, ("build", "--exclude-resource-type", "unit_test"))
         assert dds.get_campaign_status(broken)["metrics"]["total_cost"] == 7
         assert dds.failing_campaigns == {}
+    finally:
+        dds.close()
+
+
+@pytest.mark.parametrize("model", ["campaign_metrics", "campaign_cost_breakdown"])
+def test_a_model_without_its_scope_filters_still_refreshes_only_its_scope(
+    warehouse_path: Path, full_build_sql: dict, model: str
+) -> None:
+    """The strategy, not the model, keeps the output to the campaigns in scope: with the
+    model's own filters gone, a write to one campaign leaves every table equal to a full
+    rebuild (no other campaign's rows inserted twice)."""
+    remove_scope_filters(warehouse_path, model)
+    dds = make_dds(warehouse_path)
+    try:
+        ids = [dds.deploy_campaign({**SPEC_CONFIG, "campaign_name": f"C{n}"})["campaign_id"]
+               for n in range(3)]  # fmt: skip
+        for cid in ids:
+            dds.start_campaign(cid)
+            dds.log_dds_costs(cid, {"operation": "scraping", "provider": "outscraper", "cost": 2})
+        dds.get_campaign_status(ids[0])  # every campaign refreshed once
+        dds.log_dds_costs(ids[1], {"operation": "scoring", "provider": "anthropic", "cost": 1})
+        assert dds.get_campaign_status(ids[1])["metrics"]["total_cost"] == 3
+        assert_current(dds, full_build_sql)
     finally:
         dds.close()

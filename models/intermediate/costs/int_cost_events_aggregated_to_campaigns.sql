@@ -4,7 +4,6 @@
 {{ config(
     materialized=dds_refreshed_materialization(),
     incremental_strategy='dds_campaign_scope',
-    unique_key='campaign_id',
 ) }}
 -- depends_on: {{ ref('int_campaigns_to_refresh') }}
 

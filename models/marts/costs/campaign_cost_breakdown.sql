@@ -8,7 +8,6 @@
 {{ config(
     materialized=dds_refreshed_materialization(),
     incremental_strategy='dds_campaign_scope',
-    unique_key='cost_breakdown_id',
 ) }}
 -- depends_on: {{ ref('int_campaigns_to_refresh') }}
 
