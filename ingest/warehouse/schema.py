@@ -251,7 +251,7 @@ _V4_LOAD_IDS = (
 )
 
 _V5_LOAD_FINGERPRINTS = (
-    # a bulk load's rows as a set (bulk._fingerprint): loading the same input again, after a
+    # a bulk load's rows as a set (bulk.loading._fingerprint): loading the same input again, after a
     # load that quarantined nothing, is known to be all duplicates without checking each row
     f"alter table {RAW_SCHEMA}.ingest_batches add column if not exists fingerprint varchar",
 )

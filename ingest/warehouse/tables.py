@@ -10,7 +10,7 @@ From it derive:
   columns and constraints this DDL creates;
 - the allowed input keys of the single calls and of bulk files, and their messages
   (``call_keys``, ``file_keys``, ``required_file_keys``);
-- the SQL checks every bulk row goes through (``ingest/bulk.py`` builds them from the
+- the SQL checks every bulk row goes through (``ingest/bulk/checks.py`` builds them from the
   ``Input`` rules, in the order declared);
 - the dbt source YAML, ``models/staging/_dds__sources.yml`` (``python -m ingest.warehouse.tables``
   writes it; a test fails when the committed file is stale).
@@ -38,7 +38,7 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-# input rules (ingest/validation.py in Python, ingest/bulk.py in SQL)
+# input rules (ingest/validation.py in Python, ingest/bulk/checks.py in SQL)
 CAMPAIGN_ID, NAME, TEXT, MONEY, COUNT, TIMESTAMP, DETAILS, USAGE = (
     "campaign_id",
     "name",
