@@ -26,6 +26,21 @@ from ingest.warehouse.tables import COST_EVENTS, RESULT_SNAPSHOTS, SENDGRID_EVEN
 
 KINDS = ("costs", "results", "sendgrid_events")
 
+_INSERT_COSTS = COST_EVENTS.insert_into(
+    "cost_id", "campaign_id", "operation", "provider", "cost_usd", "model", "input_tokens",
+    "output_tokens", "units", "details", "idempotency_key", "occurred_at", "ingested_at",
+    "item", "cache_creation_input_tokens", "cache_read_input_tokens", "price_effective_from",
+    "batch_id",
+)  # fmt: skip
+_INSERT_SNAPSHOTS = RESULT_SNAPSHOTS.insert_into(
+    "snapshot_id", "campaign_id", "stage", *results.FIGURE_COLUMN_NAMES, "source",
+    "idempotency_key", "batch_id", "occurred_at", "ingested_at",
+)  # fmt: skip
+_INSERT_SENDGRID_EVENTS = SENDGRID_EVENTS.insert_into(
+    "sg_event_id", "campaign_id", "sg_message_id", "event", "email", "machine_open",
+    "bounce_type", "url", "payload", "batch_id", "occurred_at", "ingested_at",
+)  # fmt: skip
+
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 
@@ -223,13 +238,8 @@ def _load_costs(
             conn, "bulk_costs", "key", _stored_keys(COST_EVENTS)
         )
         conn.execute(
-            """
-            insert into raw.cost_events (
-                cost_id, campaign_id, operation, provider, cost_usd, model, input_tokens,
-                output_tokens, units, details, idempotency_key, occurred_at, ingested_at,
-                item, cache_creation_input_tokens, cache_read_input_tokens,
-                price_effective_from, batch_id
-            )
+            f"""
+            {_INSERT_COSTS}
             select
                 replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, operation,
                 provider, cost_usd, model, input_tokens, output_tokens, units, details, key,
@@ -266,10 +276,7 @@ def _load_results(
     figures = ", ".join(results.FIGURE_COLUMN_NAMES)
     conn.execute(
         f"""
-        insert into raw.result_snapshots (
-            snapshot_id, campaign_id, stage, {figures}, source, idempotency_key, batch_id,
-            occurred_at, ingested_at
-        )
+        {_INSERT_SNAPSHOTS}
         select replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, stage,
             {figures}, 'bulk', key, ?, occurred_at, ?
         from bulk_new
@@ -317,11 +324,8 @@ def _load_sendgrid(
             conn, "bulk_sendgrid", "sg_event_id", _stored_keys(SENDGRID_EVENTS)
         )
         conn.execute(
-            """
-            insert into raw.sendgrid_events (
-                sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
-                bounce_type, url, payload, batch_id, occurred_at, ingested_at
-            )
+            f"""
+            {_INSERT_SENDGRID_EVENTS}
             select sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
                 bounce_type, url, payload, ?, occurred_at, ?
             from bulk_new

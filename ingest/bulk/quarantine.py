@@ -12,8 +12,13 @@ import duckdb
 
 from ingest.bulk.reading import STAGED
 from ingest.validation import utc_now
+from ingest.warehouse.tables import QUARANTINE
 
 REFUSED = "bulk_refused"  # the rows a load refuses, before they are quarantined
+_INSERT_QUARANTINED = QUARANTINE.insert_into(
+    "quarantine_id", "batch_id", "kind", "row_number", "reason", "payload", "row_key",
+    "quarantined_at",
+)  # fmt: skip
 
 
 def create_refused(conn: duckdb.DuckDBPyConnection) -> None:
@@ -57,9 +62,7 @@ def write(conn: duckdb.DuckDBPyConnection, batch_id: str, kind: str) -> tuple[di
     input loaded again): return (reason -> rows refused for it, rows already there)."""
     conn.execute(
         f"""
-        insert into raw.quarantine (
-            quarantine_id, batch_id, kind, row_number, reason, payload, row_key, quarantined_at
-        )
+        {_INSERT_QUARANTINED}
         select replace(cast(gen_random_uuid() as varchar), '-', ''), ?, ?, row_number,
             reason, payload, row_key, ?
         from {REFUSED} as refused
