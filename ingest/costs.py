@@ -222,8 +222,8 @@ def record_cost(
             return LoggedCost(row[0], first, duplicate=True)
     event = priced(conn, event)
     cost_id = uuid.uuid4().hex
-    # the insert's result is its row count; RETURNING on an INSERT ... SELECT cost several
-    # times the insert itself (bench/bench_ingest.py)
+    # the insert's result is its row count, not RETURNING (bench/README.md, "Measured
+    # history")
     [(inserted,)] = conn.execute(
         f"""
         {_INSERT_COST}

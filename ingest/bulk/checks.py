@@ -40,15 +40,14 @@ from ingest.warehouse.tables import (
 )
 
 # The checks below refer to each input column through columns that _prepared() computes
-# once per row (a CASE chain repeating trim/cast/try_cast for every branch was the cost of
-# a load): c__t, its trimmed text or null; c__n, that text as a number or null.
+# once per row rather than in every CASE branch (bench/README.md, "Measured history"): c__t,
+# its trimmed text or null; c__n, that text as a number or null.
 
 
 def _prepared(table: RawTable) -> str:
     """The staged rows of one chunk ($2 <= rowid < $3) with c__t for every column a file
     gives, c__n for those checked as numbers, and c__name (normalize_name) for the name
-    columns: computed over their few distinct values and joined back, since a regular
-    expression per row dominated the load."""
+    columns: computed over their few distinct values and joined back, not per row."""
     columns, numbers = table.file_keys(), table.inputs_by_rule(MONEY, COUNT)
     names = table.inputs_by_rule(NAME)
     texts = ", ".join(f"nullif(trim(cast({c} as varchar)), '') as {c}__t" for c in columns)
