@@ -35,6 +35,15 @@ DEFAULT_PROSPECT_COUNT = 50
 DEFAULT_BUDGET = Decimal(100)
 
 LIFECYCLE_TABLE = "reference.campaign_lifecycle"
+_INSERT_DEPLOYED = CAMPAIGN_EVENTS.insert_into(
+    "event_id", "campaign_id", "event_type", "reason", "campaign_name", "vertical", "location",
+    "prospect_count", "budget_usd", "sender_name", "sender_company", "estimated_cost_usd",
+    "config", "occurred_at", "ingested_at", "batch_id",
+)  # fmt: skip
+_INSERT_TRANSITION = CAMPAIGN_EVENTS.insert_into(
+    "event_id", "campaign_id", "event_type", "reason", "rule_id", "rule_value", "occurred_at",
+    "ingested_at", "batch_id",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -119,12 +128,9 @@ def record_deployment(
     config["budget"] = str(deployment.budget)
     config["estimated_costs"] = {k: str(v) for k, v in estimated_costs.items()}
     conn.execute(
-        """
-        insert into raw.campaign_events (
-            event_id, campaign_id, event_type, reason, campaign_name, vertical, location,
-            prospect_count, budget_usd, sender_name, sender_company, estimated_cost_usd,
-            config, occurred_at, ingested_at, batch_id
-        ) values (?, ?, 'deployed', 'user', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        f"""
+        {_INSERT_DEPLOYED}
+        values (?, ?, 'deployed', 'user', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             uuid.uuid4().hex,
@@ -240,12 +246,7 @@ def record_transition(
         raise ValidationError(_refusal(campaign_id, state, event_type))
     now = utc_now()
     conn.execute(
-        """
-        insert into raw.campaign_events (
-            event_id, campaign_id, event_type, reason, rule_id, rule_value, occurred_at,
-            ingested_at, batch_id
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
+        f"{_INSERT_TRANSITION} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             uuid.uuid4().hex,
             campaign_id,

@@ -37,6 +37,12 @@ TOKEN_FIELDS = tuple(pricing.TOKEN_UNITS.values())
 # the keys a call may give, and those it must (declared in ingest/warehouse/tables.py)
 COST_FIELDS = COST_EVENTS.call_keys()
 REQUIRED_FIELDS = COST_EVENTS.required_call_keys()
+_INSERT_COST = COST_EVENTS.insert_into(
+    "cost_id", "campaign_id", "operation", "provider", "cost_usd", "model", "input_tokens",
+    "output_tokens", "units", "details", "idempotency_key", "occurred_at", "ingested_at",
+    "item", "cache_creation_input_tokens", "cache_read_input_tokens", "price_effective_from",
+    "batch_id",
+)  # fmt: skip
 # Usage fields that the spec's example passes inside 'details'; we lift them into columns.
 _DETAIL_USAGE_FIELDS = ("model", "input_tokens", "output_tokens")
 # The keys of an Anthropic Messages API response's `usage` object. Only the token counts are
@@ -216,16 +222,11 @@ def record_cost(
             return LoggedCost(row[0], first, duplicate=True)
     event = priced(conn, event)
     cost_id = uuid.uuid4().hex
-    # the insert's result is its row count; RETURNING on an INSERT ... SELECT cost several
-    # times the insert itself (bench/bench_ingest.py)
+    # the insert's result is its row count, not RETURNING (bench/README.md, "Measured
+    # history")
     [(inserted,)] = conn.execute(
-        """
-        insert into raw.cost_events (
-            cost_id, campaign_id, operation, provider, cost_usd, model, input_tokens,
-            output_tokens, units, details, idempotency_key, occurred_at, ingested_at,
-            item, cache_creation_input_tokens, cache_read_input_tokens, price_effective_from,
-            batch_id
-        )
+        f"""
+        {_INSERT_COST}
         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
         where exists (
             select 1 from raw.campaign_events

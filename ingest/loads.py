@@ -13,6 +13,12 @@ from datetime import datetime
 import duckdb
 
 from ingest.validation import utc_now
+from ingest.warehouse.tables import INGEST_BATCHES
+
+_INSERT_LOAD = INGEST_BATCHES.insert_into(
+    "batch_id", "kind", "source", "rows_read", "loaded", "quarantined", "duplicates",
+    "started_at", "finished_at", "fingerprint",
+)  # fmt: skip
 
 
 def new_load_id() -> str:
@@ -39,12 +45,7 @@ def record_load(
             f"quarantined {quarantined}, duplicates {duplicates}"
         )
     conn.execute(
-        """
-        insert into raw.ingest_batches (
-            batch_id, kind, source, rows_read, loaded, quarantined, duplicates,
-            started_at, finished_at, fingerprint
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
+        f"{_INSERT_LOAD} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id,
             kind,

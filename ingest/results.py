@@ -30,6 +30,10 @@ COUNT_FIELDS = tuple(column for column in FIGURE_COLUMN_NAMES if column != "reve
 FIGURE_FIELDS = (*COUNT_FIELDS, "revenue")
 RESULT_FIELDS = RESULT_SNAPSHOTS.call_keys()  # declared in ingest/warehouse/tables.py
 _FIGURE_COLUMNS = ", ".join(FIGURE_COLUMN_NAMES)
+_INSERT_SNAPSHOT = RESULT_SNAPSHOTS.insert_into(
+    "snapshot_id", "campaign_id", "stage", *FIGURE_COLUMN_NAMES, "source", "occurred_at",
+    "ingested_at", "batch_id",
+)  # fmt: skip
 # Each figure as of a snapshot, the previous reports carried forward over the SQL window
 # `ordered` (a campaign's snapshots by occurred_at, then seq; 0 before the first report).
 # dbt's int_result_snapshots_carried_forward applies the same rule for the marts.
@@ -114,10 +118,8 @@ def record_results(
         _check_consistent(figures, late=row_id != snapshot_id)
     conn.execute(
         f"""
-        insert into raw.result_snapshots (
-            snapshot_id, campaign_id, stage, {_FIGURE_COLUMNS}, source, occurred_at,
-            ingested_at, batch_id
-        ) values (?, ?, ?, {", ".join("?" for _ in FIGURE_FIELDS)}, ?, ?, ?, ?)
+        {_INSERT_SNAPSHOT}
+        values (?, ?, ?, {", ".join("?" for _ in FIGURE_FIELDS)}, ?, ?, ?, ?)
         """,
         [
             snapshot_id,

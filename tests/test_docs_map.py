@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import duckdb
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 # where a newcomer reads; DECISIONS.md and CHANGELOG.md are history and may name old paths
@@ -65,3 +66,43 @@ def test_every_cited_path_exists() -> None:
         if not (REPO / cited).exists()
     ]
     assert missing == []
+
+
+# the docs a reader of the repository follows links from: each must lead into the repository
+LINKING_DOCS = (
+    "README.md",
+    "analyses/README.md",
+    "bench/README.md",
+    "tests/fixtures/README.md",
+    "CHANGELOG.md",
+    "DECISIONS.md",
+)
+MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+# a path that leaves the folder it is read from: ../x, /x, ~/x
+LEAVING_PATH = re.compile(r"^(?:\.\./|/|~/)\S*$")
+
+
+def test_the_docs_link_only_what_ships_in_the_repository() -> None:
+    outside = []
+    for doc in LINKING_DOCS:
+        text = (REPO / doc).read_text()
+        for target in MARKDOWN_LINK.findall(text):
+            path = target.split("#", 1)[0]
+            if not path:
+                continue  # an anchor in the same document
+            resolved = ((REPO / doc).parent / path).resolve()
+            if ":" in path or not resolved.is_relative_to(REPO) or not resolved.exists():
+                outside.append((doc, target))
+        for cited in filter(LEAVING_PATH.match, CODE_SPAN.findall(text)):
+            resolved = ((REPO / doc).parent / cited).resolve()
+            if cited.startswith(("/", "~")) or not resolved.is_relative_to(REPO):
+                outside.append((doc, cited))
+    assert outside == []
+
+
+def test_the_dbt_projects_version_is_the_packages() -> None:
+    pyproject = (REPO / "pyproject.toml").read_text()
+    [package] = re.findall(r'^version = "([^"]+)"$', pyproject, flags=re.MULTILINE)
+    dbt_project = yaml.safe_load((REPO / "dbt_project.yml").read_text())
+    assert dbt_project["version"] == package

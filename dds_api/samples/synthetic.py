@@ -37,6 +37,13 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from ingest.warehouse.tables import (
+    CAMPAIGN_EVENTS,
+    COST_EVENTS,
+    RESULT_SNAPSHOTS,
+    SENDGRID_EVENTS,
+)
+
 if TYPE_CHECKING:
     from dds_api.facade import DDSIntegration
 
@@ -91,6 +98,10 @@ COST_COLUMNS = (
 )  # fmt: skip
 # columns a newer raw schema has; filled when present (the price's provenance)
 OPTIONAL_COST_COLUMNS = ("item", "price_effective_from")
+_INSERT_SENDGRID_EVENTS = SENDGRID_EVENTS.insert_into(
+    "sg_event_id", "campaign_id", "sg_message_id", "event", "email", "machine_open",
+    "bounce_type", "url", "payload", "occurred_at", "ingested_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -329,7 +340,7 @@ def _insert_campaign_events(conn: duckdb.DuckDBPyConnection, plan: list[_Campaig
     conn.register("synthetic_campaign_events", table)
     try:
         conn.execute(
-            f"insert into raw.campaign_events ({columns}) "
+            f"{CAMPAIGN_EVENTS.insert_into(*_CAMPAIGN_EVENT_COLUMNS)} "
             f"select {columns} from synthetic_campaign_events order by occurred_at"
         )
     finally:
@@ -384,7 +395,7 @@ def _insert_snapshots(
     conn.register("synthetic_snapshots", table)
     try:
         conn.execute(
-            f"insert into raw.result_snapshots ({columns}, ingested_at) "
+            f"{RESULT_SNAPSHOTS.insert_into(*rows, 'ingested_at')} "
             f"select {columns}, occurred_at from synthetic_snapshots order by occurred_at"
         )
     finally:
@@ -426,7 +437,7 @@ def _insert_costs(
         .with_columns(pl.col("events").fill_null(0))
     )
     optional = [name for name in OPTIONAL_COST_COLUMNS if name in existing_columns]
-    columns = ", ".join((*COST_COLUMNS, *optional))
+    insert_costs = COST_EVENTS.insert_into(*COST_COLUMNS, *optional)
     written = 0
     for offset in range(0, total, CHUNK_ROWS):
         chunk = pair_of_event.slice(offset, CHUNK_ROWS)
@@ -436,7 +447,7 @@ def _insert_costs(
             # amounts arrive as integer micro-dollars: scale exactly in DECIMAL, not float
             conn.execute(
                 f"""
-                insert into raw.cost_events ({columns})
+                {insert_costs}
                 select
                     cost_id, campaign_id, operation, provider,
                     cast(cast(amount_micros as decimal(18, 0)) * 0.000001 as decimal(18, 6)),
@@ -672,11 +683,8 @@ def _insert_sendgrid(
     try:
         # the payload as SendGrid posts it (unix timestamp, sg_ ids); built by DuckDB
         conn.execute(
-            """
-            insert into raw.sendgrid_events (
-                sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
-                bounce_type, url, payload, occurred_at, ingested_at
-            )
+            f"""
+            {_INSERT_SENDGRID_EVENTS}
             select
                 sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
                 bounce_type, url,

@@ -111,8 +111,8 @@ _V1_COST_COLUMNS = (
 )
 _V2_REAL_INPUTS = (
     # raw.cost_events is rebuilt without its two ART indexes (the primary key on cost_id and
-    # the UNIQUE idempotency_key): maintaining them for random string keys cost ~8 s per
-    # million rows, 100x the insert itself, which ruled out bulk loads. Ingest keeps both
+    # the UNIQUE idempotency_key): maintaining them for random string keys ruled out bulk
+    # loads (bench/README.md, "Measured history"). Ingest keeps both
     # unique (one writer holds the file; every insert anti-joins what is stored) and dbt's
     # unique tests check them. The rebuild copies every row as it was, seq included.
     f"""
@@ -251,7 +251,7 @@ _V4_LOAD_IDS = (
 )
 
 _V5_LOAD_FINGERPRINTS = (
-    # a bulk load's rows as a set (bulk._fingerprint): loading the same input again, after a
+    # a bulk load's rows as a set (bulk.loading._fingerprint): loading the same input again, after a
     # load that quarantined nothing, is known to be all duplicates without checking each row
     f"alter table {RAW_SCHEMA}.ingest_batches add column if not exists fingerprint varchar",
 )

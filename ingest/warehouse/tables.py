@@ -10,7 +10,7 @@ From it derive:
   columns and constraints this DDL creates;
 - the allowed input keys of the single calls and of bulk files, and their messages
   (``call_keys``, ``file_keys``, ``required_file_keys``);
-- the SQL checks every bulk row goes through (``ingest/bulk.py`` builds them from the
+- the SQL checks every bulk row goes through (``ingest/bulk/checks.py`` builds them from the
   ``Input`` rules, in the order declared);
 - the dbt source YAML, ``models/staging/_dds__sources.yml`` (``python -m ingest.warehouse.tables``
   writes it; a test fails when the committed file is stale).
@@ -38,7 +38,7 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-# input rules (ingest/validation.py in Python, ingest/bulk.py in SQL)
+# input rules (ingest/validation.py in Python, ingest/bulk/checks.py in SQL)
 CAMPAIGN_ID, NAME, TEXT, MONEY, COUNT, TIMESTAMP, DETAILS, USAGE = (
     "campaign_id",
     "name",
@@ -132,6 +132,32 @@ class RawTable:
 
     def inputs_by_rule(self, *rules: str) -> tuple[str, ...]:
         return tuple(i.name for i in self.inputs if i.rule in rules)
+
+    def insert_columns(self, *names: str) -> str:
+        """The column list of an insert that gives ``names``, checked against the
+        declaration: each name must be a declared column, given once, and every required
+        column (not null, without a default) must be among them. Raises ValueError
+        otherwise, so a writer can neither name a column that does not exist nor forget
+        one the table needs. Names come from our code, never from input."""
+        unknown = [name for name in names if name not in self.column_names]
+        if unknown:
+            raise ValueError(f"raw.{self.name} declares no column {', '.join(unknown)}")
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"raw.{self.name}: column(s) {', '.join(repeated)} given twice")
+        missing = [
+            column.name
+            for column in self.columns
+            if not column.nullable and column.default is None and column.name not in names
+        ]
+        if missing:
+            raise ValueError(f"raw.{self.name} requires the column(s) {', '.join(missing)}")
+        return ", ".join(names)
+
+    def insert_into(self, *names: str) -> str:
+        """``insert into raw.<table> (<names>)``: the head of an insert giving ``names``
+        (``insert_columns`` checks them)."""
+        return f"insert into {RAW_SCHEMA}.{self.name} ({self.insert_columns(*names)})"
 
 
 def _seq() -> Column:

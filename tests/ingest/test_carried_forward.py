@@ -5,7 +5,7 @@ by its occurred_at, would contradict itself or a later snapshot (ingest/results.
 `merged_snapshots`). The marts read the same carried figures from
 `int_result_snapshots_carried_forward`. The write must decide before anything is stored, while
 that table is brought up to date only before reads, so the rule runs in both places
-(DECISIONS.md, "Rules kept once"); this property holds them to the same figures for every
+(DECISIONS.md, "Each rule kept once"); this property holds them to the same figures for every
 snapshot, whatever the order of arrival, the gaps and the ties.
 """
 

@@ -181,3 +181,33 @@ def test_a_single_call_and_a_file_agree_on_every_declared_rule(
         refused_by_call = single["status"] == "error"
         refused_by_file = summary["quarantined"] == 1
         assert refused_by_call == refused_by_file, (value, single, summary)
+
+
+def test_an_insert_names_only_declared_columns_and_every_required_one() -> None:
+    table = tables.INGEST_BATCHES
+    required = [c.name for c in table.columns if not c.nullable and c.default is None]
+    assert table.insert_into(*required) == (
+        f"insert into raw.ingest_batches ({', '.join(required)})"
+    )
+    with pytest.raises(ValueError, match="declares no column rows_loaded"):
+        table.insert_into(*required, "rows_loaded")
+    with pytest.raises(ValueError, match="requires the column"):
+        table.insert_into(*required[1:])
+    with pytest.raises(ValueError, match="given twice"):
+        table.insert_into(*required, required[0])
+
+
+def test_every_raw_insert_takes_its_column_list_from_the_declaration() -> None:
+    """No writer spells `insert into raw.<table> (...)` by hand: RawTable.insert_into does,
+    so a writer cannot name a column the table lacks or forget a required one."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    declaration = repo / "ingest" / "warehouse" / "tables.py"
+    by_hand = [
+        str(path.relative_to(repo))
+        for package in ("ingest", "dds_api")
+        for path in (repo / package).rglob("*.py")
+        if path != declaration and "insert into raw." in path.read_text().lower()
+    ]
+    assert by_hand == []
