@@ -1,6 +1,6 @@
 """One DuckDB connection per process, held while busy and released when idle.
 
-Opening DuckDB costs ~20 ms, so we keep the connection between calls; but one process at a
+Opening DuckDB is slow next to a query (bench/README.md), so we keep the connection between calls; but one process at a
 time may hold the file, so after ``idle_release_seconds`` without use we close it and let
 dbt, an analyst or another NovaOS process in. Opening retries with backoff while another
 process holds the lock.
@@ -274,7 +274,7 @@ class Warehouse:
         return conn
 
     def _schedule_release(self) -> None:
-        """Note the use; keep one timer pending (starting a thread per call costs ~0.7 ms)."""
+        """Note the use; keep one timer pending (a thread per call would cost more than the call)."""
         idle = self.settings.idle_release_seconds
         waiting = self._gate.others_waiting()
         if idle <= 0 or waiting:

@@ -383,9 +383,7 @@ def _refresh(
 
 def _newest_seq_per_raw_table(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
     # the raw tables' names come from the plan (the dbt sources), never from input; max(seq)
-    # is answered from DuckDB's statistics, well under a millisecond at 10M rows. (These
-    # three bookkeeping reads as one statement of scalar subqueries measured slower: 3.6 ms
-    # against 2.8 for the three.)
+    # is answered from DuckDB's statistics (bench/README.md, "Measured history")
     if not tables:
         return {}
     row = conn.execute(
