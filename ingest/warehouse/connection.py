@@ -1,9 +1,9 @@
 """One DuckDB connection per process, held while busy and released when idle.
 
-Opening DuckDB is slow next to a query (bench/README.md), so we keep the connection between calls; but one process at a
-time may hold the file, so after ``idle_release_seconds`` without use we close it and let
-dbt, an analyst or another NovaOS process in. Opening retries with backoff while another
-process holds the lock.
+Opening DuckDB is slow next to a query (bench/README.md), so we keep the connection between
+calls; but one process at a time may hold the file, so after ``idle_release_seconds``
+without use we close it and let dbt, an analyst or another NovaOS process in. Opening
+retries with backoff while another process holds the lock.
 
 Our own processes, and dbt however it is started, take turns through a gate
 (``ingest/warehouse/gate.py``): a caller that cannot spool (a read, a deploy, dbt) waits its turn,
@@ -274,7 +274,7 @@ class Warehouse:
         return conn
 
     def _schedule_release(self) -> None:
-        """Note the use; keep one timer pending (a thread per call would cost more than the call)."""
+        """Note the use; keep one timer pending (a thread per call costs more than a call)."""
         idle = self.settings.idle_release_seconds
         waiting = self._gate.others_waiting()
         if idle <= 0 or waiting:
