@@ -28,7 +28,7 @@ from ingest.warehouse.tables import utc_now
 # Files whose change means the views must be rebuilt: SQL, macros, seeds and the project's
 # vars. The YAML beside the models holds docs and tests, which bootstrapping does not run.
 _PROJECT_GLOBS = ("dbt_project.yml", "models/**/*.sql", "macros/**/*.sql", "seeds/**/*.csv")
-BUILD_INFO_TABLE = "main.dds_build_info"
+BUILD_INFO_TABLE = "refresh.build_info"
 # Bootstrapping builds seeds and models only; `dds build` and CI run the tests too.
 BOOTSTRAP_ARGS = (
     "build",
@@ -145,10 +145,8 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     project version built the warehouse."""
     digest = project_digest()
     with warehouse.connect() as conn:  # creates the raw schema before dbt reads its sources
-        try:
-            failing = refresh.failing_campaigns(conn)
-        except duckdb.CatalogException:
-            failing = {}  # never built, or by a version without that table
+        # (never built, or by a version without that table: nothing recorded as failing)
+        failing = refresh.failing_campaigns(conn) if refresh.has_failures_table(conn) else {}
     if failing and "--full-refresh" not in args:
         # campaigns whose refresh failed keep rows from before it, and an incremental build
         # would not revisit them (their events are behind the state): rebuild from raw
@@ -164,7 +162,7 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     vars_given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--vars"]
     steps, owned = _compile(warehouse.path, *(("--vars", vars_given[-1]) if vars_given else ()))
     with warehouse.transaction() as conn:
-        drop_stale_relations(conn, owned)
+        drop_stale_relations(conn, owned | refresh.bookkeeping_relations(BUILD_INFO_TABLE))
         refresh.store_plan(conn, steps)
         conn.execute(
             f"create or replace table {BUILD_INFO_TABLE} as "
@@ -181,7 +179,7 @@ def ensure_built(warehouse: Warehouse) -> None:
     with warehouse.connect() as conn:
         exists = conn.execute(
             "select count(*) from information_schema.tables "
-            "where table_schema = 'main' and table_name = 'dds_build_info'"
+            "where table_schema = 'refresh' and table_name = 'build_info'"
         ).fetchone()[0]
         built = exists and conn.execute(f"select project_digest from {BUILD_INFO_TABLE}").fetchone()
         has_plan = refresh.load_plan(conn) is not None

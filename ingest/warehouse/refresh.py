@@ -11,7 +11,7 @@ and the state model. No number is computed here: this module only replays dbt's 
 One campaign's rows never stop the others' refresh: when a refresh fails, the campaigns in
 its scope are probed in halves (each probe rolled back) until the ones whose rows fail are
 found; the others are refreshed, and each failing one is recorded with the database's reason
-in ``main.dds_refresh_failures`` (until a later refresh of it succeeds), so that its answers
+in ``refresh.failing_campaigns`` (until a later refresh of it succeeds), so that its answers
 name it and the reason instead of showing figures that miss its newest events. A failure that
 no campaign explains (the scope or state model, a fold-in over every campaign) still fails the
 whole refresh.
@@ -29,13 +29,17 @@ from typing import Any, TypeVar
 
 import duckdb
 
-PLAN_TABLE = "main.dds_refresh_plan"
+# Every piece of the refresh's bookkeeping lives in the schema `refresh`: the scope and state
+# (dbt models, models/refresh/), the plan, the per-model marks, the failing campaigns, and the
+# build info (ingest/warehouse/dbt_build.py).
+BOOKKEEPING_SCHEMA = "refresh"
+PLAN_TABLE = "refresh.plan"
 # per refreshed model, the raw seq it was last brought to by the facade (bookkeeping only)
-STEPS_TABLE = "main.dds_refresh_steps"
+STEPS_TABLE = "refresh.model_marks"
 # campaigns whose rows made their last refresh fail, with the database's reason
-FAILURES_TABLE = "main.dds_refresh_failures"
-SCOPE_MODEL = "int_campaigns_to_refresh"
-STATE_MODEL = "int_refresh_state"
+FAILURES_TABLE = "refresh.failing_campaigns"
+SCOPE_MODEL = "refresh_scope"
+STATE_MODEL = "refresh_state"
 # The custom strategy of campaign-scoped models; fold-in models use dbt's delete+insert.
 CAMPAIGN_SCOPE = "dds_campaign_scope"
 DELETE_INSERT = "delete+insert"
@@ -151,9 +155,27 @@ def plan_from_manifest(manifest: dict[str, Any]) -> list[Step]:
     return steps
 
 
+# where versions before 0.5.0 kept the same bookkeeping (dropped by store_plan)
+LEGACY_TABLES = (
+    "main.dds_refresh_plan",
+    "main.dds_refresh_steps",
+    "main.dds_refresh_failures",
+    "main.dds_build_info",
+)
+
+
+def bookkeeping_relations(*others: str) -> set[tuple[str, str]]:
+    """(schema, table) of the bookkeeping tables written from Python, so that a build that
+    drops relations dbt no longer owns in its schemas (the scope and state are dbt's, in
+    the same schema) keeps them."""
+    return {tuple(name.split(".")) for name in (PLAN_TABLE, STEPS_TABLE, FAILURES_TABLE, *others)}  # type: ignore[misc]
+
+
 def store_plan(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> None:
     """Record the plan; after a build every table is as dbt left it, so no model counts as
     refreshed by the facade yet."""
+    for legacy in LEGACY_TABLES:
+        conn.execute(f"drop table if exists {legacy}")
     conn.execute(
         f"create or replace table {STEPS_TABLE} (model varchar primary key, through_seq bigint)"
     )
@@ -182,7 +204,7 @@ def load_plan(conn: duckdb.DuckDBPyConnection) -> list[Step] | None:
         name
         for (name,) in conn.execute(
             "select column_name from information_schema.columns "
-            "where table_schema = 'main' and table_name = 'dds_refresh_plan'"
+            "where table_schema = 'refresh' and table_name = 'plan'"
         ).fetchall()
     }
     if "raw_sources" not in columns:
@@ -219,6 +241,17 @@ def refresh(
 def failing_campaigns(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Campaign id -> why its last refresh failed (its stored rows predate that refresh)."""
     return dict(conn.execute(f"select campaign_id, reason from {FAILURES_TABLE}").fetchall())
+
+
+def has_failures_table(conn: duckdb.DuckDBPyConnection) -> bool:
+    schema, table = FAILURES_TABLE.split(".")
+    return bool(
+        conn.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
 
 
 def _in_transaction(conn: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
@@ -319,7 +352,7 @@ def _refresh(
         # vars, no cooldown ended: every table is current
         return True
     # A model is current when none of its raw tables has an event newer than what it was last
-    # refreshed through (main.dds_refresh_steps), unless time or the project moved
+    # refreshed through (refresh.model_marks), unless time or the project moved
     # (every_campaign, cooldown_ended): then it runs for every campaign in scope.
     newest = _newest_seq_per_raw_table(conn, sorted(set().union(*(s.raw_sources for s in models))))
     refreshed_through = dict(

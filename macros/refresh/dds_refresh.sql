@@ -3,7 +3,7 @@
     On DuckDB the models the facade reads are incremental tables. A refresh (dbt's own
     incremental run, or the facade before a read, running the SQL dbt compiled for the
     same models) recomputes only:
-    - campaign-scoped models: the campaigns in int_campaigns_to_refresh (raw events since
+    - campaign-scoped models: the campaigns in refresh_scope (raw events since
       the last refresh, every campaign on a new UTC day, cooldowns that ended), whose rows
       are deleted and inserted again (strategy dds_campaign_scope);
     - fold-in models: running totals that add only the raw events newer than the highest
@@ -20,7 +20,7 @@
     build reads every campaign. -#}
 {% macro dds_in_refresh_scope(column='campaign_id') -%}
     {%- if is_incremental() -%}
-        {{ column }} in (select campaign_id from {{ ref('int_campaigns_to_refresh') }})
+        {{ column }} in (select campaign_id from {{ ref('refresh_scope') }})
     {%- else -%}
         true
     {%- endif -%}
@@ -62,10 +62,10 @@
     {%- set temp_relation = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target_relation }}
-    where campaign_id in (select campaign_id from {{ ref('int_campaigns_to_refresh') }});
+    where campaign_id in (select campaign_id from {{ ref('refresh_scope') }});
     insert into {{ target_relation }} ({{ columns }})
     select {{ columns }} from {{ temp_relation }}
-    where campaign_id in (select campaign_id from {{ ref('int_campaigns_to_refresh') }});
+    where campaign_id in (select campaign_id from {{ ref('refresh_scope') }});
 {%- endmacro %}
 
 

@@ -52,7 +52,6 @@ def marts_as_rows(path: Path) -> dict[str, list[tuple]]:
                 "select table_schema, table_name from information_schema.tables "
                 "where table_catalog = current_database() "
                 "and table_schema in ('marts', 'intermediate') "
-                "and table_name not in ('int_campaigns_to_refresh', 'int_refresh_state') "
                 "order by 1, 2"
             ).fetchall()
         ]

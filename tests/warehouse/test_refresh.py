@@ -235,7 +235,7 @@ def test_a_new_day_moves_pacing_without_any_write(warehouse_path: Path) -> None:
     dds.calculate_lead_metrics(cid)
     with dds.warehouse.connect() as conn:
         # yesterday's refresh, and yesterday's figures in the pacing table
-        conn.execute("update intermediate.int_refresh_state set refreshed_on = refreshed_on - 1")
+        conn.execute("update refresh.state set refreshed_on = refreshed_on - 1")
         conn.execute(
             "update marts.campaign_budget_pacing set evaluated_on = evaluated_on - 1 "
             "where campaign_id = ?",

@@ -205,7 +205,7 @@ def test_the_snapshot_follows_builds_and_dds_snapshot(
     # the session's template was built by the facade: its snapshot was taken after the
     # build finished (it records which project the build made)
     conn = duckdb.connect(str(snapshot_path(template_warehouse)), read_only=True)
-    built = conn.execute("select project_digest from main.dds_build_info").fetchone()[0]
+    built = conn.execute("select project_digest from refresh.build_info").fetchone()[0]
     conn.close()
     assert built == project_digest()
 
@@ -341,5 +341,5 @@ def test_a_build_drops_what_the_project_no_longer_owns(
     assert "marts.dim_campaigns" not in names
     assert "intermediate.int_old_roll_up" not in names
     assert {"marts.campaigns", "marts.campaign_metrics", "reference.provider_prices"} <= names
-    assert {"raw.campaign_events", "main.dds_refresh_plan"} <= names
+    assert {"raw.campaign_events", "refresh.plan"} <= names
     assert dds.calculate_lead_metrics(campaign_id)["campaign_id"] == campaign_id

@@ -12,7 +12,7 @@
     materialized=dds_refreshed_materialization(),
     incremental_strategy='dds_campaign_scope',
 ) }}
--- depends_on: {{ ref('int_campaigns_to_refresh') }}
+-- depends_on: {{ ref('refresh_scope') }}
 
 {%- set as_of_date = dds_as_of_date() %}
 {%- set window_days = var('dds_pacing_window_days') | int %}

@@ -6,7 +6,7 @@
     materialized=dds_refreshed_materialization(),
     incremental_strategy='dds_campaign_scope',
 ) }}
--- depends_on: {{ ref('int_campaigns_to_refresh') }}
+-- depends_on: {{ ref('refresh_scope') }}
 
 {% for family in dds_optimization_rule_families() -%}
 select * from {{ ref('campaign_optimization_flags_' ~ family) }}  -- noqa: AM04

@@ -7,7 +7,7 @@
     materialized=dds_refreshed_materialization(),
     incremental_strategy='dds_campaign_scope',
 ) }}
--- depends_on: {{ ref('int_campaigns_to_refresh') }}
+-- depends_on: {{ ref('refresh_scope') }}
 
 with
 

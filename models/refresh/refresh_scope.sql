@@ -1,15 +1,15 @@
 -- One row per campaign whose campaign-scoped tables a refresh recomputes, and reason: the
 -- raw table it has new events in, 'every_campaign' or 'cooldown_ended'. Those with raw
--- events written since the last refresh (int_refresh_state), every campaign when the UTC
+-- events written since the last refresh (refresh_state), every campaign when the UTC
 -- day changed since then (pacing and run-out dates move with "today"), and those whose
 -- cooldown after a resume ended since then; every campaign when the vars, seeds or models
 -- differ from the last refresh's (dds_refresh_fingerprint), and without a previous refresh
 -- (a first or full build). See macros/refresh/dds_refresh.sql.
 
-{{ config(materialized="table") }}
+{{ config(materialized="table", alias="scope") }}
 
 {%- set state_relation = adapter.get_relation(
-    database=this.database, schema=this.schema, identifier='int_refresh_state') %}
+    database=this.database, schema=this.schema, identifier='state') %}
 {%- set has_state = state_relation is not none and not flags.FULL_REFRESH %}
 
 with
@@ -42,7 +42,7 @@ previous_refresh as (
 
     {%- if has_state %}
     select through_seq, refreshed_at, refreshed_on, fingerprint
-    from {{ this.schema }}.int_refresh_state
+    from {{ this.schema }}.state
     {%- else %}
     select
         cast(-1 as bigint) as through_seq,

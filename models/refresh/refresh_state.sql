@@ -1,8 +1,8 @@
 -- One row: how far the campaign-grain tables have been brought. Built after every model
--- that int_campaigns_to_refresh scopes (the depends_on lines below), so a run that fails
+-- that refresh_scope scopes (the depends_on lines below), so a run that fails
 -- half-way leaves the previous state and the next run recomputes the same campaigns.
-{{ config(materialized="table") }}
--- depends_on: {{ ref('int_campaigns_to_refresh') }}
+{{ config(materialized="table", alias="state") }}
+-- depends_on: {{ ref('refresh_scope') }}
 -- depends_on: {{ ref('campaign_optimization') }}
 -- depends_on: {{ ref('campaign_cost_breakdown') }}
 -- depends_on: {{ ref('cost_estimate_rates') }}
