@@ -17,9 +17,10 @@ campaigns as (
 
 ),
 
-cost_events as (
+-- the daily cost roll-up (campaign, provider, operation, UTC day) the other cost marts read
+campaign_cost_days as (
 
-    select * from {{ ref('stg_dds__cost_events') }}
+    select * from {{ ref('int_cost_events_aggregated_to_campaign_days') }}
 
 ),
 
@@ -33,11 +34,11 @@ daily_costs as (
 
     select
         campaign_id,
-        cast(occurred_at as date) as day_on,
+        cost_on as day_on,
         sum(cost_usd) as cost_usd
 
-    from cost_events
-    group by campaign_id, cast(occurred_at as date)
+    from campaign_cost_days
+    group by campaign_id, cost_on
 
 ),
 

@@ -1,23 +1,25 @@
--- One row per UTC day and provider with any spend: what was paid to whom, day by day.
+-- One row per UTC day and provider with any spend: what was paid to whom, day by day. Read
+-- from the provider roll-up (provider, day of use, day of ingestion), summed over the days
+-- of ingestion: the cost events are added up once, there.
 
 with
 
-cost_events as (
+provider_usage_days as (
 
-    select * from {{ ref('stg_dds__cost_events') }}
+    select * from {{ ref('int_cost_events_aggregated_to_provider_days') }}
 
 ),
 
 aggregated as (
 
     select
-        cast(occurred_at as date) as day_on,
+        used_on as day_on,
         provider,
         sum(cost_usd) as cost_usd,
-        count(*) as cost_event_count
+        cast(sum(cost_event_count) as bigint) as cost_event_count
 
-    from cost_events
-    group by cast(occurred_at as date), provider
+    from provider_usage_days
+    group by used_on, provider
 
 ),
 
