@@ -56,8 +56,8 @@ from ingest.warehouse import dbt_build
 # last: edges of bookkeeping, not of the data's meaning. They, and every edge to or from
 # them, are left out of the graph. The refresh engineer updates this one set (or the folder
 # or tag below) when those models move.
-BOOKKEEPING_MODELS = frozenset({"int_campaigns_to_refresh", "int_refresh_state"})
-BOOKKEEPING_FOLDER = "models/intermediate/refresh/"
+BOOKKEEPING_MODELS = frozenset({"refresh_scope", "refresh_state"})
+BOOKKEEPING_FOLDER = "models/refresh/"
 BOOKKEEPING_TAG = "refresh_bookkeeping"
 
 # ------------------------------------------------------------------------------ thresholds
@@ -659,10 +659,10 @@ def test_hard_coded_references_outside_jinja_and_comments() -> None:
 def test_bookkeeping_models_and_their_edges_are_left_out() -> None:
     models = {
         "staging/stg_a": ["raw.a"],
-        "intermediate/int_campaigns_to_refresh": ["stg_a"],
-        "intermediate/int_a": ["stg_a", "int_campaigns_to_refresh"],
-        "intermediate/int_refresh_state": ["raw.a", "raw.b", "int_a", "int_campaigns_to_refresh"],
-        "marts/a": ["int_a", "int_campaigns_to_refresh"],
+        "refresh/refresh_scope": ["stg_a"],
+        "intermediate/int_a": ["stg_a", "refresh_scope"],
+        "refresh/refresh_state": ["raw.a", "raw.b", "int_a", "refresh_scope"],
+        "marts/a": ["int_a", "refresh_scope"],
     }
     manifest = fake_manifest(models, sources=("raw.a", "raw.b"))
     assert [str(v) for v in violations(manifest)] == ["unused_sources: raw.b: no model reads it"]
