@@ -2,7 +2,7 @@
 
 Writes go through ingest/ (validated once, appended as events); reads select from the marts,
 tables that a read first brings up to date for the campaigns written since the last refresh
-(ingest/warehouse/refresh.py), so every call sees every event written before it.
+(dds_api/current_marts.py), so every call sees every event written before it.
 No method raises on bad input: it returns {'status': 'error', 'message': ...}.
 """
 
@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,13 +19,13 @@ from typing import Any, TypeVar
 import duckdb
 
 from dds_api import dds_system, shapes
+from dds_api.current_marts import CurrentMarts
 from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc_iso
 from ingest import bulk, campaigns, costs, results, spool
 from ingest.sources import dds_home
 from ingest.validation import parse_campaign_id, parse_text, require_mapping, utc_now
-from ingest.warehouse import refresh
-from ingest.warehouse.connection import Warehouse, WarehouseBusyError
-from ingest.warehouse.dbt_build import DbtError, ensure_built
+from ingest.warehouse.connection import WarehouseBusyError
+from ingest.warehouse.dbt_build import DbtError
 from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.settings import Settings
 
@@ -92,10 +90,6 @@ PORTFOLIO_FLAGS_SQL = """
     order by flags.severity_rank desc, campaigns.deployed_at, flags.campaign_id, flags.rule_id
 """
 
-# With nothing written, time alone can move figures (a new day, a cooldown that ends): a
-# process that holds the warehouse and writes nothing still looks again this often.
-RECHECK_SECONDS = 60.0
-
 F = TypeVar("F", bound=Callable[..., dict[str, Any]])
 
 
@@ -153,67 +147,28 @@ class DDSIntegration:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.warehouse = Warehouse(settings)
-        self._built = False
-        # Held past the lock timeout (an analyst's session, a long dbt run): making the
-        # facade must not raise; the first call that needs the marts builds them, or answers
-        # with the busy error, and writes spool meanwhile.
-        with contextlib.suppress(WarehouseBusyError):
-            self._ensure_built()
-        self._plan: list[refresh.Step] | None = None
-        self._plan_opened = -1
-        # (warehouse generation, time) of the last refresh, complete (None) or of some models
-        self._current: dict[tuple[str, ...] | None, tuple[int, float]] = {}
-        # campaigns whose rows made their last refresh fail (id -> the database's reason):
-        # their answers name them instead of showing figures without their newest events
-        self._failing: dict[str, str] = {}
-        self.warehouse.before_snapshot = self._keep_current
+        # every read goes through the marts kept current (dds_api/current_marts.py)
+        self.marts = CurrentMarts(settings)
+        self.warehouse = self.marts.warehouse
 
     def _ensure_built(self) -> None:
-        if not self._built:
-            ensure_built(self.warehouse)
-            self._built = True
+        self.marts.ensure_built()
 
-    @contextmanager
-    def read(self, needs: tuple[str, ...] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The connection, with the marts current: every write acknowledged before this call
-        (by this process, another, or the spool) is in them. ``needs``: only these models
-        (and what they read) need to be current, e.g. ("campaign_metrics",)."""
-        self._ensure_built()
-        with self.warehouse.connect(reading=True) as conn:
-            self._keep_current(conn, needs)
-            yield conn
+    def read(
+        self, needs: tuple[str, ...] | None = None
+    ) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """The connection, with the marts current (CurrentMarts.read)."""
+        return self.marts.read(needs)
 
-    def _keep_current(
-        self, conn: duckdb.DuckDBPyConnection, needs: tuple[str, ...] | None = None
-    ) -> None:
-        now = time.monotonic()
-        for key in (None, needs):
-            generation, checked_at = self._current.get(key, (-1, 0.0))
-            if generation == self.warehouse.generation and now - checked_at < RECHECK_SECONDS:
-                return  # held the file throughout and wrote nothing since that refresh
-        if self._plan is None or self._plan_opened != self.warehouse.opened:
-            # another process may have rebuilt the warehouse while we did not hold it
-            self._plan = refresh.load_plan(conn)
-            self._plan_opened = self.warehouse.opened
-            if self._plan is None:
-                raise ValidationError(
-                    "The warehouse has no refresh plan (it was built by an older version or "
-                    "by dbt alone); run `dds build`."
-                )
-        complete = refresh.refresh(conn, self._plan, needs)
-        self._failing = refresh.failing_campaigns(conn)
-        mark = (self.warehouse.generation, now)
-        if complete:
-            self._current = {None: mark}
-        else:
-            self._current[needs] = mark
+    @property
+    def _failing(self) -> dict[str, str]:
+        return self.marts.failing
 
     @property
     def failing_campaigns(self) -> dict[str, str]:
         """Campaigns whose figures the last refresh could not bring up to date (id -> the
         reason); every other campaign is answered as usual."""
-        return dict(self._failing)
+        return self.marts.failing
 
     # ------------------------------------------------------------------------- DDS system
 

@@ -71,7 +71,11 @@ def attach(conn: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], deadli
 
 
 class Warehouse:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        before_snapshot: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    ) -> None:
         self.settings = settings
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.RLock()
@@ -88,9 +92,10 @@ class Warehouse:
         # (ingest/warehouse/refresh.py).
         self.generation = 0
         self.opened = 0
-        # Run on the connection before the analysts' snapshot is copied: the facade brings
-        # the marts up to date there, so the copy's marts agree with its raw events.
-        self.before_snapshot: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+        # Run on the connection before the analysts' snapshot is copied (given by
+        # dds_api/current_marts.py, which brings the marts up to date there, so the copy's
+        # marts agree with its raw events).
+        self.before_snapshot = before_snapshot
 
     @property
     def path(self) -> str:

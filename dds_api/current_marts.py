@@ -1,0 +1,102 @@
+"""The marts kept current: the one component the facade reads through.
+
+``CurrentMarts.read(needs)`` yields the warehouse connection on which the campaign-grain
+tables hold every write acknowledged before the call (by this process, another, or the
+spool). Behind that one call, and nowhere else:
+
+- **built**: the warehouse is built once per project version (``dbt_build.ensure_built``),
+  which also stores the plan: the SQL dbt compiled for each kept-current model;
+- **policy**: when to look again. The warehouse's ``generation`` moves whenever it may have
+  changed under this process (an open, a spool drain, a write); with it unchanged, a refresh
+  is skipped for ``RECHECK_SECONDS`` (time alone moves figures: a new day, an ended cooldown);
+- **replay**: ``refresh.refresh`` runs the plan for the campaigns written since, in one
+  transaction, keeping each model's output to the scope and leaving out (and recording) a
+  campaign whose rows fail;
+- **failing**: which campaigns those are, for the answers to name.
+
+The warehouse takes ``bring_current`` at construction, so that the analysts' snapshot it
+copies has current marts too. Its bookkeeping is the schema ``refresh`` (README, "How fresh
+the marts are").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from ingest.warehouse import refresh
+from ingest.warehouse.connection import Warehouse, WarehouseBusyError
+from ingest.warehouse.dbt_build import ensure_built
+from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.settings import Settings
+
+# With nothing written, time alone can move figures (a new day, a cooldown that ends): a
+# process that holds the warehouse and writes nothing still looks again this often.
+RECHECK_SECONDS = 60.0
+
+
+class CurrentMarts:
+    """One per warehouse file and process; owns the process's ``Warehouse``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.warehouse = Warehouse(settings, before_snapshot=self.bring_current)
+        self._built = False
+        self._plan: list[refresh.Step] | None = None
+        self._plan_opened = -1
+        # (warehouse generation, time) of the last refresh, complete (None) or of some models
+        self._current: dict[tuple[str, ...] | None, tuple[int, float]] = {}
+        # campaigns whose rows made their last refresh fail (id -> the database's reason)
+        self._failing: dict[str, str] = {}
+        # Held past the lock timeout (an analyst's session, a long dbt run): starting must not
+        # raise; the first read builds, or answers with the busy error.
+        with contextlib.suppress(WarehouseBusyError):
+            self.ensure_built()
+
+    def ensure_built(self) -> None:
+        if not self._built:
+            ensure_built(self.warehouse)
+            self._built = True
+
+    @contextmanager
+    def read(self, needs: tuple[str, ...] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection, with the marts current. ``needs``: only these models (and what
+        they read) need to be current, e.g. ("campaign_metrics",)."""
+        self.ensure_built()
+        with self.warehouse.connect(reading=True) as conn:
+            self.bring_current(conn, needs)
+            yield conn
+
+    @property
+    def failing(self) -> dict[str, str]:
+        """Campaigns whose figures the last refresh could not bring up to date (id -> the
+        reason); every other campaign is current."""
+        return dict(self._failing)
+
+    def bring_current(
+        self, conn: duckdb.DuckDBPyConnection, needs: tuple[str, ...] | None = None
+    ) -> None:
+        now = time.monotonic()
+        for key in (None, needs):
+            generation, checked_at = self._current.get(key, (-1, 0.0))
+            if generation == self.warehouse.generation and now - checked_at < RECHECK_SECONDS:
+                return  # held the file throughout and wrote nothing since that refresh
+        if self._plan is None or self._plan_opened != self.warehouse.opened:
+            # another process may have rebuilt the warehouse while we did not hold it
+            self._plan = refresh.load_plan(conn)
+            self._plan_opened = self.warehouse.opened
+            if self._plan is None:
+                raise ValidationError(
+                    "The warehouse has no refresh plan (it was built by an older version or "
+                    "by dbt alone); run `dds build`."
+                )
+        complete = refresh.refresh(conn, self._plan, needs)
+        self._failing = refresh.failing_campaigns(conn)
+        mark = (self.warehouse.generation, now)
+        if complete:
+            self._current = {None: mark}
+        else:
+            self._current[needs] = mark
