@@ -169,40 +169,20 @@ joined as (
 ),
 
 -- days the remaining budget lasts at the burn rate, rounded up: remaining / (window spend /
--- window) = remaining × window / window spend. The double division only estimates the
--- ceiling; the decimal comparisons correct it (0.07 / 0.01 is 7.000000000000001 in double)
-estimated as (
-
-    select
-        *,
-        case
-            when budget_remaining_usd > 0 and window_cost_usd > 0
-                then cast(
-                    ceil(budget_remaining_usd * {{ window_days }} / window_cost_usd) as bigint
-                )
-        end as estimated_days_left
-
-    from joined
-
-),
-
+-- window) = remaining × window / window spend, an exact ceiling (macros/dds_ceil_ratio.sql)
 paced as (
 
     select
         *,
         case
             when budget_remaining_usd <= 0 then 0
-            when window_cost_usd = 0 then null
-            when (estimated_days_left - 1) * window_cost_usd
-                >= budget_remaining_usd * {{ window_days }}
-                then estimated_days_left - 1
-            when estimated_days_left * window_cost_usd
-                < budget_remaining_usd * {{ window_days }}
-                then estimated_days_left + 1
-            else estimated_days_left
+            when window_cost_usd > 0
+                then {{
+                    dds_ceil_ratio('budget_remaining_usd * ' ~ window_days, 'window_cost_usd')
+                }}
         end as days_of_budget_left
 
-    from estimated
+    from joined
 
 ),
 
