@@ -74,11 +74,13 @@ ESTIMATE_SQL = """
         has_unpriced_item,
         cast(sum(anthropic_tokens_per_prospect) over () * ? as bigint) as anthropic_tokens
     from marts.cost_estimate_rates
+    -- the vertical as written, keyed as the mart keys it (macros/dds_vertical_key.sql); one
+    -- the mart has no rows for takes the default ('*') rows
     where vertical = coalesce(
-        (select max(vertical) from marts.cost_estimate_rates where vertical = ?), '*')
-    order by case step
-        when 'scraping' then 1 when 'website_analysis' then 2 when 'lead_scoring' then 3
-        when 'email_finding' then 4 when 'outreach' then 5 else 6 end, step
+        (select max(vertical) from marts.cost_estimate_rates
+            where vertical = coalesce(nullif(lower(trim(?)), ''), '*')),
+        '*')
+    order by step_order, step
 """
 # the portfolio's recommendations: the flags of the campaigns the optimizer analyses
 PORTFOLIO_FLAGS_SQL = """
@@ -207,8 +209,7 @@ class DDSIntegration:
     ) -> tuple[dict[str, Decimal], int]:
         """Cost per step and total, and the Claude tokens the campaign is expected to use
         (kept apart: the costs are money, stored on the deployed event)."""
-        key = (vertical or "*").strip().lower()
-        rows = conn.execute(ESTIMATE_SQL, [prospects, prospects, key]).fetchall()
+        rows = conn.execute(ESTIMATE_SQL, [prospects, prospects, vertical]).fetchall()
         unpriced = [step for step, _, missing, _ in rows if missing]
         if not rows or unpriced:
             raise ValidationError(

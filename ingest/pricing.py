@@ -24,18 +24,13 @@ from decimal import Decimal
 import duckdb
 
 from ingest.warehouse.errors import ValidationError
-from ingest.warehouse.tables import MAX_COST_USD
+from ingest.warehouse.tables import MAX_COST_USD, TOKEN_PRICE_UNITS
 
 # the price list's versions (seed provider_prices), their windows and exact rates, built by dbt
 VERSIONS_TABLE = "marts.price_list_versions"
 
-# unit in the price list -> the usage column it prices
-TOKEN_UNITS = {
-    "input_token": "input_tokens",
-    "output_token": "output_tokens",
-    "cache_write_token": "cache_creation_input_tokens",
-    "cache_read_token": "cache_read_input_tokens",
-}
+# unit in the price list -> the usage column it prices (declared with the raw columns)
+TOKEN_UNITS = {unit: column for column, unit in TOKEN_PRICE_UNITS.items()}
 # columns a relation of events to price must have (plus ``rid``, a row key)
 USAGE_COLUMNS = ("units", *TOKEN_UNITS.values())
 PRICING_INPUT_COLUMNS = ("rid", "provider", "price_item", "occurred_at", *USAGE_COLUMNS)

@@ -24,6 +24,30 @@
 {%- endmacro %}
 
 
+{#- The head of a family model, before its `checks` CTE: its config (an incremental table
+    kept current per campaign, macros/refresh/dds_refresh.sql), the refresh scope it
+    depends on, and `with` the one import every family judges, the campaigns' metrics
+    within the refresh scope. Called first in each
+    models/marts/optimization/campaign_optimization_flags_<family>.sql; a family adds its
+    own imports after it (budget: pacing). -#}
+{% macro dds_optimization_flags_head() -%}
+{{ config(
+    materialized=dds_refreshed_materialization(),
+    incremental_strategy='dds_campaign_scope',
+) }}
+-- depends_on: {{ ref('refresh_scope') }}
+
+with
+
+metrics as (
+
+    select * from {{ ref('campaign_metrics') }}
+    where {{ dds_in_refresh_scope() }}
+
+),
+{%- endmacro %}
+
+
 {#- The rest of a family model, after its `checks` CTE: one row per campaign and fired rule
     of the family, judged and decided the same way for every family. `checks` has, per
     rule, fires_<rule_id>, value_<rule_id> and threshold_<rule_id>; rate_rules maps each

@@ -10,16 +10,8 @@
     away from zero, Spark HALF_UP; amounts are never negative, so both are half up). No
     double is involved except 1000000 / per_quantity, an exact integer below 2^53. -#}
 
-{#- price-list unit -> the usage column of stg_dds__cost_events it prices; any other unit
-    (search, email, ...) prices `units` -#}
-{% macro dds_token_units() -%}
-    {%- do return({
-        'input_token': 'input_tokens',
-        'output_token': 'output_tokens',
-        'cache_write_token': 'cache_creation_input_tokens',
-        'cache_read_token': 'cache_read_input_tokens',
-    }) -%}
-{%- endmacro %}
+{#- price-list unit -> the usage column it prices: dds_token_units() (macros/dds_token_units.sql,
+    written from ingest/warehouse/tables.py, whose pricing reads the same map) -#}
 
 {#- integer pico-dollars per unit of a price-list row -#}
 {% macro dds_pico_per_unit(price_usd, per_quantity) -%}

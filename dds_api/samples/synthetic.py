@@ -11,8 +11,9 @@ inserted into the raw tables by DuckDB in bulk, not through ``log_dds_costs``, s
 cost events load in seconds rather than hours. It is for benchmarks and demos only; real
 events always go through the facade (or ``ingest``'s bulk loaders). What it keeps from the
 real path: the raw tables' shapes (explicit column lists, so columns added later stay
-NULL), the estimate (``estimate_campaign_costs``, once per vertical), the price list
-(``reference.provider_prices``: every amount is usage times the price in force), UTC
+NULL), the estimate (``estimate_campaign_costs``, once per vertical), the pricing rule
+(``ingest.pricing.pricing_sql``, in the same bulk statement: every amount is usage times the
+price in force when it happened, as ingest prices it), UTC
 times never in the future, and the snapshot rules (cumulative, qualified <= found, opened,
 clicked and replied <= sent).
 
@@ -37,6 +38,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from ingest.pricing import pricing_sql
 from ingest.warehouse.tables import (
     CAMPAIGN_EVENTS,
     COST_EVENTS,
@@ -160,7 +162,6 @@ def generate(
     token = f"{rng.getrandbits(32):08x}"
     rates = _per_prospect_estimates(dds)
     with dds.warehouse.connect() as conn:
-        prices = _prices(conn, now)
         plan = [_plan_campaign(rng, i, rates, now, token) for i in range(campaigns)]
         cost_columns = _existing_columns(conn, "cost_events")
         snapshot_nullable = _figures_nullable(conn)
@@ -168,7 +169,7 @@ def generate(
     with dds.warehouse.transaction() as conn:
         lifecycle = _insert_campaign_events(conn, plan)
         snapshots = _insert_snapshots(conn, plan, snapshot_nullable)
-        costs = _insert_costs(conn, rng, plan, prices, cost_events, cost_columns, token)
+        costs = _insert_costs(conn, rng, plan, cost_events, cost_columns, token)
         sendgrid = _insert_sendgrid(conn, rng, plan, token) if has_sendgrid else 0
     return SyntheticSummary(
         campaigns=campaigns,
@@ -410,12 +411,11 @@ def _insert_costs(
     conn: duckdb.DuckDBPyConnection,
     rng: random.Random,
     plan: list[_Campaign],
-    prices: dict[tuple[str, str, str], tuple[int, Any]],
     total_events: int | None,
     existing_columns: set[str],
     token: str,
 ) -> int:
-    pairs = _planned_usage(plan, prices)
+    pairs = _planned_usage(plan)
     if pairs.is_empty():
         return 0
     natural = pairs["natural_events"]
@@ -444,18 +444,19 @@ def _insert_costs(
         events = _cost_chunk(rng, pairs, chunk, offset, token)
         conn.register("synthetic_costs", events.to_arrow())
         try:
-            # amounts arrive as integer micro-dollars: scale exactly in DECIMAL, not float
+            # priced by ingest's one pricing rule, in the statement that inserts them
             conn.execute(
                 f"""
                 {insert_costs}
                 select
-                    cost_id, campaign_id, operation, provider,
-                    cast(cast(amount_micros as decimal(18, 0)) * 0.000001 as decimal(18, 6)),
-                    model, input_tokens, output_tokens, cast(units as decimal(18, 6)),
-                    occurred_at, ingested_at
-                    {"".join(", " + name for name in optional)}
-                from synthetic_costs
-                order by occurred_at
+                    events.cost_id, events.campaign_id, events.operation, events.provider,
+                    priced.cost_usd, events.model, events.input_tokens, events.output_tokens,
+                    cast(events.units as decimal(18, 6)), events.occurred_at,
+                    events.ingested_at
+                    {"".join(", priced." + name for name in optional)}
+                from synthetic_costs as events
+                inner join ({pricing_sql(_PENDING)}) as priced on events.rid = priced.rid
+                order by events.occurred_at
                 """
             )
         finally:
@@ -464,16 +465,25 @@ def _insert_costs(
     return written
 
 
-def _planned_usage(
-    plan: list[_Campaign], prices: dict[tuple[str, str, str], tuple[int, Any]]
-) -> pl.DataFrame:
-    """One row per campaign and cost kind it incurred: planned usage and its prices."""
+# the generated events as ingest's pricing reads them (ingest.pricing.PRICING_INPUT_COLUMNS;
+# null usage prices nothing)
+_PENDING = """(
+    select
+        rid, provider, item as price_item, occurred_at, cast(units as decimal(18, 6)) as units,
+        input_tokens, output_tokens,
+        cast(null as bigint) as cache_creation_input_tokens,
+        cast(null as bigint) as cache_read_input_tokens
+    from synthetic_costs
+)"""
+
+
+def _planned_usage(plan: list[_Campaign]) -> pl.DataFrame:
+    """One row per campaign and cost kind it incurred: its planned usage."""
     rows: dict[str, list[Any]] = {
         name: []
         for name in (
             "campaign_id", "operation", "provider", "item", "model", "is_tokens", "units",
-            "input_tokens", "output_tokens", "unit_pico", "input_pico", "output_pico",
-            "price_effective_from", "start_us", "span_us", "natural_events",
+            "input_tokens", "output_tokens", "start_us", "span_us", "natural_events",
         )
     }  # fmt: skip
     jitter = random.Random(len(plan))  # usage jitter, independent of the event draws
@@ -490,18 +500,14 @@ def _planned_usage(
                 input_tokens = round(c.prospects * per_prospect_in * jitter.uniform(0.8, 1.2))
                 output_tokens = round(c.prospects * per_prospect_out * jitter.uniform(0.8, 1.2))
                 units = 0
-                input_pico, since = prices.get((provider, c.model, "input_token"), (0, None))
-                output_pico, _ = prices.get((provider, c.model, "output_token"), (0, None))
-                unit_pico = 0
                 natural = c.prospects
             else:
-                input_tokens = output_tokens = input_pico = output_pico = 0
+                input_tokens = output_tokens = 0
                 units = {
                     "scraping": round(c.prospects * jitter.uniform(1.0, 1.3)),
                     "email_finding": round(c.prospects * jitter.uniform(0.85, 1.25)),
                     "outreach": c.emails_sent,
                 }[operation]
-                unit_pico, since = prices.get((provider, item or "", unit), (0, None))
                 natural = max(1, -(-units // per_event))
             natural = max(1, natural // c.batch)
             if not units and not input_tokens:
@@ -515,14 +521,10 @@ def _planned_usage(
             rows["units"].append(units)
             rows["input_tokens"].append(input_tokens)
             rows["output_tokens"].append(output_tokens)
-            rows["unit_pico"].append(unit_pico)
-            rows["input_pico"].append(input_pico)
-            rows["output_pico"].append(output_pico)
-            rows["price_effective_from"].append(since)
             rows["start_us"].append(start_us + int(span_us * a))
             rows["span_us"].append(max(1, int(span_us * (b - a))))
             rows["natural_events"].append(natural)
-    return pl.DataFrame(rows, schema_overrides={"price_effective_from": pl.Date})
+    return pl.DataFrame(rows)
 
 
 def _cost_chunk(
@@ -549,19 +551,13 @@ def _cost_chunk(
             "occurred_us"
         ),
     )
-    # integer pico-dollars, rounded half up to micro-dollars, as prices are applied
-    pico = (
-        pl.col("units") * pl.col("unit_pico")
-        + pl.col("input_tokens") * pl.col("input_pico")
-        + pl.col("output_tokens") * pl.col("output_pico")
-    )
     occurred = pl.col("occurred_us").cast(pl.Datetime("us"))
     return events.select(
+        pl.col("n").alias("rid"),
         pl.format("syn{}_{}", pl.lit(token), pl.col("n")).alias("cost_id"),
         "campaign_id",
         "operation",
         "provider",
-        ((pico + 500_000) // 1_000_000).alias("amount_micros"),
         "model",
         pl.when(pl.col("is_tokens")).then(pl.col("input_tokens")).alias("input_tokens"),
         pl.when(pl.col("is_tokens")).then(pl.col("output_tokens")).alias("output_tokens"),
@@ -572,7 +568,6 @@ def _cost_chunk(
             "ingested_at"
         ),
         "item",
-        "price_effective_from",
     )
 
 
@@ -718,23 +713,6 @@ def _uniform(rng: random.Random, n: int) -> pl.Series:
 
 def _epoch_us(at: datetime) -> int:
     return int((at - datetime(1970, 1, 1)).total_seconds() * 1_000_000)
-
-
-def _prices(conn: duckdb.DuckDBPyConnection, now: datetime) -> dict[tuple[str, str, str], Any]:
-    """(provider, item, unit) -> (pico-dollars per unit, effective_from) in force at now."""
-    rows = conn.execute(
-        """
-        select provider, item, unit, price_usd, per_quantity, effective_from
-        from reference.provider_prices
-        where effective_from <= cast(? as date)
-        order by effective_from
-        """,
-        [now],
-    ).fetchall()
-    prices = {}
-    for provider, item, unit, price, per_quantity, since in rows:  # later rows win
-        prices[(provider, item, unit)] = (int(Decimal(price) * 10**12 / per_quantity), since)
-    return prices
 
 
 def _existing_columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:

@@ -12,8 +12,9 @@ From it derive:
   (``call_keys``, ``file_keys``, ``required_file_keys``);
 - the SQL checks every bulk row goes through (``ingest/bulk/checks.py`` builds them from the
   ``Input`` rules, in the order declared);
-- the dbt source YAML, ``models/staging/_dds__sources.yml`` (``python -m ingest.warehouse.tables``
-  writes it; a test fails when the committed file is stale).
+- the dbt source YAML, ``models/staging/_dds__sources.yml``, and the token columns' price
+  units for dbt, ``macros/dds_token_units.sql`` (``python -m ingest.warehouse.tables`` writes
+  both; a test fails when a committed file is stale).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import yaml
 RAW_SCHEMA = "raw"
 SEQUENCE = f"{RAW_SCHEMA}.event_seq"
 SOURCES_YAML = Path(__file__).resolve().parents[2] / "models" / "staging" / "_dds__sources.yml"
+TOKEN_UNITS_MACRO = Path(__file__).resolve().parents[2] / "macros" / "dds_token_units.sql"
 
 
 def utc_now() -> datetime:
@@ -212,12 +214,17 @@ SENDGRID_EVENT_TYPES = (
     "group_unsubscribe",
     "group_resubscribe",
 )
-TOKEN_COLUMNS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_input_tokens",
-    "cache_read_input_tokens",
-)
+# Each token column of a cost event and the price-list unit (seeds/provider_prices.csv
+# `unit`) that prices it; any other unit (search, email, ...) prices `units`. The one home
+# of this map: ingest's pricing reads it here, dbt's pricing macros from
+# macros/dds_token_units.sql, written from it (``python -m ingest.warehouse.tables``).
+TOKEN_PRICE_UNITS = {
+    "input_tokens": "input_token",
+    "output_tokens": "output_token",
+    "cache_creation_input_tokens": "cache_write_token",
+    "cache_read_input_tokens": "cache_read_token",
+}
+TOKEN_COLUMNS = tuple(TOKEN_PRICE_UNITS)
 # The figures of a result snapshot: a figure the caller left out is NULL and dbt carries
 # the previous value forward (in occurred_at order, so late snapshots are fine).
 COUNT_FIGURES = (
@@ -545,6 +552,25 @@ def sources_yaml() -> str:
     return header + yaml.safe_dump(document, sort_keys=False, width=88, allow_unicode=True)
 
 
+def token_units_macro() -> str:
+    """The dbt macro ``dds_token_units()``: TOKEN_PRICE_UNITS as price-list unit -> column."""
+    entries = "".join(
+        f"        '{unit}': '{column}',\n" for column, unit in TOKEN_PRICE_UNITS.items()
+    )
+    return (
+        "{#- Generated from ingest/warehouse/tables.py (TOKEN_PRICE_UNITS); do not edit.\n"
+        "    Regenerate with: python -m ingest.warehouse.tables\n"
+        "    Price-list unit -> the usage column of a cost event it prices; any other unit\n"
+        "    (search, email, ...) prices `units`. macros/dds_usage_pricing.sql reads it. -#}\n"
+        "{% macro dds_token_units() -%}\n"
+        "    {%- do return({\n"
+        f"{entries}"
+        "    }) -%}\n"
+        "{%- endmacro %}\n"
+    )
+
+
 if __name__ == "__main__":
     SOURCES_YAML.write_text(sources_yaml())
-    print(f"wrote {SOURCES_YAML}", file=sys.stderr)
+    TOKEN_UNITS_MACRO.write_text(token_units_macro())
+    print(f"wrote {SOURCES_YAML} and {TOKEN_UNITS_MACRO}", file=sys.stderr)

@@ -278,3 +278,41 @@ def test_roi_is_rounded_where_it_is_computed(portfolio: DDSIntegration) -> None:
             f"select count(*) from marts.{view} where {column} <> round({column}, 6)",
         )[0][0]
         assert noisy == 0, view
+
+
+def test_metricflow_roi_is_the_dds_roi_rule() -> None:
+    """MetricFlow cannot call a dbt macro in a metric's expr, so the `roi` metric restates
+    macros/dds_roi.sql over its input metrics: rendered, the macro and the metric's formula
+    give the same value for every revenue and spend (zero and null spend included)."""
+    import duckdb
+    import jinja2
+    import yaml
+
+    repo = Path(__file__).resolve().parents[2]
+    macros = "".join(
+        (repo / "macros" / name).read_text() for name in ("safe_divide.sql", "dds_roi.sql")
+    )
+    rule = jinja2.Environment().from_string(macros + "{{ dds_roi('revenue', 'spend_to_date') }}")
+    semantic = yaml.safe_load((repo / "models/marts/semantic/_semantic_models.yml").read_text())
+    [metric] = [m for m in semantic["metrics"] if m["name"] == "roi"]
+    assert metric["type_params"]["metrics"] == ["revenue", "spend_to_date"]
+    values = [None, "0", "0.01", "1", "2.5", "3333.34", "1000000.000001"]
+    pairs = [(revenue, spend) for revenue in values for spend in values]
+    with duckdb.connect() as conn:
+        differing = conn.execute(
+            f"""
+            select revenue, spend_to_date,
+                {rule.render().strip()} as by_macro,
+                {metric["type_params"]["expr"]} as by_metric
+            from (
+                select cast(r as decimal(38, 6)) as revenue,
+                    cast(s as decimal(38, 6)) as spend_to_date
+                from unnest(?) as t(pair), lateral (select pair[1] as r, pair[2] as s)
+            )
+            where by_macro is distinct from by_metric
+            """,
+            [[list(pair) for pair in pairs]],
+        ).fetchall()
+        checked = conn.execute("select count(*) from unnest(?)", [pairs]).fetchone()
+    assert checked == (len(pairs),)
+    assert differing == []

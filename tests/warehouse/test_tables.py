@@ -89,6 +89,14 @@ def test_the_committed_dbt_sources_are_generated_from_the_declarations() -> None
     )
 
 
+def test_dbt_prices_tokens_by_the_declared_units() -> None:
+    # one map of token column -> price-list unit (tables.TOKEN_PRICE_UNITS): dbt's macro is
+    # written from it, ingest's pricing reads it
+    assert tables.TOKEN_UNITS_MACRO.read_text() == tables.token_units_macro(), (
+        "macros/dds_token_units.sql is stale: run `python -m ingest.warehouse.tables`"
+    )
+
+
 def test_the_dbt_sources_test_nothing_the_warehouse_enforces(
     migrated: duckdb.DuckDBPyConnection,
 ) -> None:

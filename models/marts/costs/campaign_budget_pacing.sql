@@ -4,8 +4,8 @@
 -- DECISIONS.md, "Budget pacing divides by the whole window"). Dates are exact: the number
 -- of days the budget lasts is a ceiling computed in decimals, not in floating point.
 -- Credit pools: a campaign draws from the pools (provider_credit_pool_pacing) of every provider
--- it has paid or that its estimate plans (its vertical's steps in estimate_assumptions, the
--- default steps it does not override); the first of them to run out is reported, and
+-- it has paid or that its estimate plans (its vertical's assumptions as
+-- int_estimate_assumptions_resolved resolves them); the first of them to run out is reported, and
 -- whether that is before the planned end.
 
 {{ config(
@@ -42,41 +42,44 @@ credit_pools as (
 
 estimate_assumptions as (
 
-    select * from {{ ref('estimate_assumptions') }}
+    select * from {{ ref('int_estimate_assumptions_resolved') }}
 
 ),
 
-keyed_assumptions as (
+estimate_verticals as (
 
-    select
-        coalesce(nullif(lower(trim(vertical)), ''), '*') as vertical,
-        step,
-        provider
-
-    from estimate_assumptions
+    select distinct vertical from estimate_assumptions
 
 ),
 
--- a vertical's own rows for a step replace the default rows of that step
-planned_steps as (
+-- the assumptions of the campaign's vertical, or the default ('*') ones when it has none
+campaign_estimate_verticals as (
 
     select
         campaigns.campaign_id,
-        keyed_assumptions.provider,
-        rank() over (
-            partition by campaigns.campaign_id, keyed_assumptions.step
-            order by case when keyed_assumptions.vertical = '*' then 1 else 0 end
-        ) as step_precedence
+        coalesce(estimate_verticals.vertical, '*') as estimate_vertical
 
     from campaigns
-    inner join keyed_assumptions
-        on keyed_assumptions.vertical in ('*', lower(trim(campaigns.vertical)))
+    left join estimate_verticals
+        on {{ dds_vertical_key('campaigns.vertical') }} = estimate_verticals.vertical
+
+),
+
+planned_steps as (
+
+    select
+        campaign_estimate_verticals.campaign_id,
+        estimate_assumptions.provider
+
+    from campaign_estimate_verticals
+    inner join estimate_assumptions
+        on campaign_estimate_verticals.estimate_vertical = estimate_assumptions.vertical
 
 ),
 
 campaign_providers as (
 
-    select campaign_id, provider from planned_steps where step_precedence = 1
+    select campaign_id, provider from planned_steps
 
     union
 
@@ -169,40 +172,20 @@ joined as (
 ),
 
 -- days the remaining budget lasts at the burn rate, rounded up: remaining / (window spend /
--- window) = remaining × window / window spend. The double division only estimates the
--- ceiling; the decimal comparisons correct it (0.07 / 0.01 is 7.000000000000001 in double)
-estimated as (
-
-    select
-        *,
-        case
-            when budget_remaining_usd > 0 and window_cost_usd > 0
-                then cast(
-                    ceil(budget_remaining_usd * {{ window_days }} / window_cost_usd) as bigint
-                )
-        end as estimated_days_left
-
-    from joined
-
-),
-
+-- window) = remaining × window / window spend, an exact ceiling (macros/dds_ceil_ratio.sql)
 paced as (
 
     select
         *,
         case
             when budget_remaining_usd <= 0 then 0
-            when window_cost_usd = 0 then null
-            when (estimated_days_left - 1) * window_cost_usd
-                >= budget_remaining_usd * {{ window_days }}
-                then estimated_days_left - 1
-            when estimated_days_left * window_cost_usd
-                < budget_remaining_usd * {{ window_days }}
-                then estimated_days_left + 1
-            else estimated_days_left
+            when window_cost_usd > 0
+                then {{
+                    dds_ceil_ratio('budget_remaining_usd * ' ~ window_days, 'window_cost_usd')
+                }}
         end as days_of_budget_left
 
-    from estimated
+    from joined
 
 ),
 

@@ -1,8 +1,10 @@
 -- One row per vertical and estimate step: the expected cost per prospect at today's prices:
 -- for each provider and item, the price-list version in force today (price_list_versions'
 -- windows, the ones ingest prices usage by).
--- '*' is the default vertical; a vertical's own rows in estimate_assumptions replace the
--- default rows of the same step. The facade multiplies by the prospect count.
+-- '*' is the default vertical; which assumptions a vertical uses (its own rows replace the
+-- default rows of the same step) is int_estimate_assumptions_resolved's. The facade looks a
+-- vertical up by its key (macros/dds_vertical_key.sql; '*' when it has no rows), multiplies
+-- by the prospect count and lists the steps by step_order (seed estimate_steps).
 -- A table, so that a deploy reads it in a millisecond rather than planning this SQL: it is
 -- rebuilt by every build and by the facade's first refresh of a new UTC day (it depends on
 -- the price list and on "today" only).
@@ -17,9 +19,9 @@ prices as (
 
 ),
 
-assumptions as (
+effective_assumptions as (
 
-    select * from {{ ref('estimate_assumptions') }}
+    select * from {{ ref('int_estimate_assumptions_resolved') }}
 
 ),
 
@@ -54,53 +56,12 @@ prices_in_force as (
 
 ),
 
-keyed_assumptions as (
-
-    select
-        coalesce(nullif(lower(trim(vertical)), ''), '*') as vertical,
-        step,
-        provider,
-        item,
-        unit,
-        quantity_per_prospect
-
-    from assumptions
-
-),
-
-verticals as (
-
-    select distinct vertical from keyed_assumptions
-
-),
-
--- every vertical gets every step: its own rows where it has them, the defaults otherwise
-effective_assumptions as (
-
-    select verticals.vertical, own.step, own.provider, own.item, own.unit,
-        own.quantity_per_prospect
-    from verticals
-    inner join keyed_assumptions as own on verticals.vertical = own.vertical
-
-    union all
-
-    select verticals.vertical, defaults.step, defaults.provider, defaults.item, defaults.unit,
-        defaults.quantity_per_prospect
-    from verticals
-    inner join keyed_assumptions as defaults on defaults.vertical = '*'
-    where verticals.vertical <> '*'
-        and not exists (
-            select 1 from keyed_assumptions as own
-            where own.vertical = verticals.vertical and own.step = defaults.step
-        )
-
-),
-
 priced as (
 
     select
         effective_assumptions.vertical,
         effective_assumptions.step,
+        effective_assumptions.step_order,
         effective_assumptions.provider,
         effective_assumptions.quantity_per_prospect * prices_in_force.unit_price_usd
             as cost_per_prospect_usd,
@@ -127,6 +88,7 @@ final as (
         vertical || '|' || step as estimate_rate_id,
         vertical,
         step,
+        min(step_order) as step_order,
         min(provider) as provider,
         sum(cost_per_prospect_usd) as cost_per_prospect_usd,
         sum(anthropic_tokens_per_prospect) as anthropic_tokens_per_prospect,

@@ -4,20 +4,7 @@
 -- fired rule, with the value and threshold it was judged on
 -- (macros/dds_optimization_flags.sql).
 
-{{ config(
-    materialized=dds_refreshed_materialization(),
-    incremental_strategy='dds_campaign_scope',
-) }}
--- depends_on: {{ ref('refresh_scope') }}
-
-with
-
-metrics as (
-
-    select * from {{ ref('campaign_metrics') }}
-    where {{ dds_in_refresh_scope() }}
-
-),
+{{ dds_optimization_flags_head() }}
 
 pacing as (
 

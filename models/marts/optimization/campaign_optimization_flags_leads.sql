@@ -4,20 +4,7 @@
 -- compare exact values: each ratio test is cross-multiplied (cost > 20 x leads rather
 -- than cost / leads > 20), and a rule whose denominator is zero is not evaluated.
 
-{{ config(
-    materialized=dds_refreshed_materialization(),
-    incremental_strategy='dds_campaign_scope',
-) }}
--- depends_on: {{ ref('refresh_scope') }}
-
-with
-
-metrics as (
-
-    select * from {{ ref('campaign_metrics') }}
-    where {{ dds_in_refresh_scope() }}
-
-),
+{{ dds_optimization_flags_head() }}
 
 checks as (
 

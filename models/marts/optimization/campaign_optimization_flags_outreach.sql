@@ -4,22 +4,9 @@
 -- threshold it was judged on, and its Wilson interval (macros/dds_optimization_flags.sql).
 -- Rates compare exact values, cross-multiplied; no rate is judged on zero trials.
 
-{{ config(
-    materialized=dds_refreshed_materialization(),
-    incremental_strategy='dds_campaign_scope',
-) }}
--- depends_on: {{ ref('refresh_scope') }}
-
 {%- set min_sample = var('dds_min_sample_sent') | int %}
 
-with
-
-metrics as (
-
-    select * from {{ ref('campaign_metrics') }}
-    where {{ dds_in_refresh_scope() }}
-
-),
+{{ dds_optimization_flags_head() }}
 
 checks as (
 

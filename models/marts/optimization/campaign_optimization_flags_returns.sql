@@ -3,20 +3,7 @@
 -- was judged on (macros/dds_optimization_flags.sql). Rules compare exact values, cross-
 -- multiplied, and a rule whose denominator is zero is not evaluated.
 
-{{ config(
-    materialized=dds_refreshed_materialization(),
-    incremental_strategy='dds_campaign_scope',
-) }}
--- depends_on: {{ ref('refresh_scope') }}
-
-with
-
-metrics as (
-
-    select * from {{ ref('campaign_metrics') }}
-    where {{ dds_in_refresh_scope() }}
-
-),
+{{ dds_optimization_flags_head() }}
 
 checks as (
 
