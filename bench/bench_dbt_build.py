@@ -55,10 +55,10 @@ from pathlib import Path
 
 import duckdb
 
+from dds_api.current_marts.build import project_dir, run_dbt
 from dds_api.facade import DDSIntegration
 from dds_api.samples.synthetic import generate, more_cost_events
 from ingest.validation import utc_now
-from ingest.warehouse.dbt_build import project_dir, run_dbt
 from ingest.warehouse.settings import Settings
 
 Row = tuple[str, str, str]

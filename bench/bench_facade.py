@@ -42,10 +42,11 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import duckdb
 
-from dds_api.facade import METRICS_SQL, DDSIntegration
+from dds_api.current_marts.build import build
+from dds_api.current_marts.reads import METRICS_SQL
+from dds_api.facade import DDSIntegration
 from dds_api.samples.synthetic import generate, more_cost_events
 from ingest.validation import utc_now
-from ingest.warehouse.dbt_build import build
 from ingest.warehouse.settings import Settings
 
 Row = tuple[str, str, str]
@@ -242,7 +243,7 @@ def first_reads_after_a_write(
     dds: DDSIntegration, cid: str, calls: int, raw_point: list[float]
 ) -> list[Row]:
     """The read that follows a write to the campaign: it refreshes the campaign-grain tables
-    first (ingest/warehouse/refresh.py), so it pays for the campaigns written since the last
+    first (dds_api/current_marts/refresh.py), so it pays for the campaigns written since the last
     read."""
     cost = {"operation": "lead_scoring", "provider": "anthropic", "cost": 0.15}
     rows: list[Row] = []

@@ -12,7 +12,7 @@ README's explanation of each target that is not met (a benchmark, not a test).
   and on an empty one; a flat hand-written point query over raw; the same with an ART
   index on campaign_id (built in a transaction that is rolled back).
 - get_all_campaigns_report: its SQL vs the Python that shapes the answer.
-- the first read after a write: the refresh before it (ingest/warehouse/refresh.py), every
+- the first read after a write: the refresh before it (dds_api/current_marts/refresh.py), every
   statement timed, for a campaign analysis (get_campaign_status, optimize_campaign) and for
   calculate_lead_metrics, on a copy of the warehouse.
 """
@@ -37,9 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import duckdb
 from bench_facade import HAND_WRITTEN_POINT, MARTS_REPORT, RAW_INSERT, ms, timed
 
-from dds_api.facade import METRICS_SQL, DDSIntegration
+from dds_api.current_marts import refresh
+from dds_api.current_marts.reads import METRICS_SQL
+from dds_api.facade import DDSIntegration
 from dds_api.samples.synthetic import generate
-from ingest.warehouse import refresh
 from ingest.warehouse.settings import Settings
 
 

@@ -2,7 +2,7 @@
 
 Writes go through ingest/ (validated once, appended as events); reads select from the marts,
 tables that a read first brings up to date for the campaigns written since the last refresh
-(dds_api/current_marts.py), so every call sees every event written before it.
+(dds_api/current_marts/), so every call sees every event written before it.
 No method raises on bad input: it returns {'status': 'error', 'message': ...}.
 """
 
@@ -19,78 +19,18 @@ from typing import Any, TypeVar
 import duckdb
 
 from dds_api import dds_system, shapes
-from dds_api.current_marts import CurrentMarts
+from dds_api.current_marts import CurrentMarts, reads
+from dds_api.current_marts.build import DbtError
 from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc_iso
 from ingest import bulk, campaigns, costs, results, spool
 from ingest.sources import dds_home
 from ingest.validation import parse_campaign_id, parse_text, require_mapping, utc_now
 from ingest.warehouse.connection import WarehouseBusyError
-from ingest.warehouse.dbt_build import DbtError
 from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.settings import Settings
 
 REPORT_TYPES = ("full", "costs", "leads", "outreach")
 AUTO_PAUSE_ACTION = "PAUSE_CAMPAIGN"
-
-METRICS_SQL = "select * from marts.campaign_metrics where campaign_id = ?"
-FLAGS_SQL = """
-    select * from marts.campaign_optimization_flags
-    where campaign_id = ?
-    order by severity_rank desc, rule_id
-"""
-# get_campaign_status shows only which rules fired: a point read costs per column read
-# (bench/README.md, "Measured history")
-FIRED_RULES_SQL = """
-    select rule_id from marts.campaign_optimization_flags
-    where campaign_id = ?
-    order by severity_rank desc, rule_id
-"""
-PRIORITY_SQL = "select priority from marts.campaign_optimization where campaign_id = ?"
-# one point read of both tables rather than two; the ratings are judged in the mart
-CAMPAIGN_STATE_SQL = """
-    select
-        campaigns.config,
-        optimization.priority,
-        optimization.cost_efficiency,
-        optimization.qualification_quality,
-        optimization.outreach_effectiveness
-    from marts.campaigns as campaigns
-    inner join marts.campaign_optimization as optimization
-        on campaigns.campaign_id = optimization.campaign_id
-    where campaigns.campaign_id = ?
-"""
-# the mart carries each provider's and each operation's total on its rows: nothing to sum here
-COST_BREAKDOWN_SQL = """
-    select provider, operation, cost_usd, cost_event_count, provider_cost_usd, operation_cost_usd,
-        stage, stage_cost_usd
-    from marts.campaign_cost_breakdown
-    where campaign_id = ?
-    order by cost_usd desc, provider, operation
-"""
-ESTIMATE_SQL = """
-    select
-        step,
-        cast(cost_per_prospect_usd * ? as decimal(18, 6)) as cost_usd,
-        has_unpriced_item,
-        cast(sum(anthropic_tokens_per_prospect) over () * ? as bigint) as anthropic_tokens
-    from marts.cost_estimate_rates
-    -- the vertical as written, keyed as the mart keys it (macros/dds_vertical_key.sql); one
-    -- the mart has no rows for takes the default ('*') rows
-    where vertical = coalesce(
-        (select max(vertical) from marts.cost_estimate_rates
-            where vertical = coalesce(nullif(lower(trim(?)), ''), '*')),
-        '*')
-    order by step_order, step
-"""
-# the portfolio's recommendations: the flags of the campaigns the optimizer analyses
-PORTFOLIO_FLAGS_SQL = """
-    select flags.*, campaigns.campaign_name
-    from marts.campaign_optimization_flags as flags
-    inner join marts.campaigns as campaigns
-        on flags.campaign_id = campaigns.campaign_id
-    where campaigns.is_optimizable
-    order by flags.severity_rank desc, campaigns.deployed_at, flags.campaign_id, flags.rule_id
-"""
 
 F = TypeVar("F", bound=Callable[..., dict[str, Any]])
 
@@ -149,7 +89,7 @@ class DDSIntegration:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        # every read goes through the marts kept current (dds_api/current_marts.py)
+        # every read goes through the marts kept current (dds_api/current_marts/)
         self.marts = CurrentMarts(settings)
         self.warehouse = self.marts.warehouse
 
@@ -209,7 +149,7 @@ class DDSIntegration:
     ) -> tuple[dict[str, Decimal], int]:
         """Cost per step and total, and the Claude tokens the campaign is expected to use
         (kept apart: the costs are money, stored on the deployed event)."""
-        rows = conn.execute(ESTIMATE_SQL, [prospects, prospects, vertical]).fetchall()
+        rows = conn.execute(reads.ESTIMATE_SQL, [prospects, prospects, vertical]).fetchall()
         unpriced = [step for step, _, missing, _ in rows if missing]
         if not rows or unpriced:
             raise ValidationError(
@@ -466,7 +406,7 @@ class DDSIntegration:
                 campaign_id=campaign_id,
                 failing_reason=self._failing[campaign_id],
             )
-        row = fetch_dict(conn, METRICS_SQL, [campaign_id])
+        row = fetch_dict(conn, reads.METRICS_SQL, [campaign_id])
         if row is None:
             campaigns.require_campaign(conn, campaign_id)  # raises the not-found error
             raise ValidationError(
@@ -496,9 +436,10 @@ class DDSIntegration:
         dds_details = dds_system.campaign_details(self.warehouse, self.settings, campaign_id)
         with self.read() as conn:
             row = self._metrics_row(conn, campaign_id)
-            state = fetch_dict(conn, CAMPAIGN_STATE_SQL, [row["campaign_id"]])
+            state = fetch_dict(conn, reads.CAMPAIGN_STATE_SQL, [row["campaign_id"]])
             fired_rules = [
-                rule for (rule,) in conn.execute(FIRED_RULES_SQL, [row["campaign_id"]]).fetchall()
+                rule
+                for (rule,) in conn.execute(reads.FIRED_RULES_SQL, [row["campaign_id"]]).fetchall()
             ]
         assert state is not None  # both marts have a row for every campaign with metrics
         config, estimate = shapes.campaign_config(state["config"])
@@ -559,8 +500,8 @@ class DDSIntegration:
         needs = ("campaign_metrics", "campaign_cost_breakdown", "campaign_optimization")
         with self.read(needs=needs) as conn:
             row = self._metrics_row(conn, campaign_id)
-            breakdown = fetch_dicts(conn, COST_BREAKDOWN_SQL, [row["campaign_id"]])
-            state = fetch_dict(conn, CAMPAIGN_STATE_SQL, [row["campaign_id"]])
+            breakdown = fetch_dicts(conn, reads.COST_BREAKDOWN_SQL, [row["campaign_id"]])
+            state = fetch_dict(conn, reads.CAMPAIGN_STATE_SQL, [row["campaign_id"]])
         assert state is not None  # both marts have a row for every campaign with metrics
         metrics = shapes.lead_metrics(row)
         ratings = shapes.ratings(state)
@@ -698,7 +639,7 @@ class DDSIntegration:
         if campaign_id is None:
             with self.read(needs=needs) as conn:
                 summary = fetch_dict(conn, "select * from marts.portfolio_summary")
-                flags = fetch_dicts(conn, PORTFOLIO_FLAGS_SQL)
+                flags = fetch_dicts(conn, reads.PORTFOLIO_FLAGS_SQL)
             assert summary is not None  # an aggregate without group by always returns a row
             return {
                 "report_scope": "portfolio",
@@ -713,7 +654,7 @@ class DDSIntegration:
             }
         with self.read(needs=needs) as conn:
             row = self._metrics_row(conn, campaign_id)
-            flags = fetch_dicts(conn, FLAGS_SQL, [row["campaign_id"]])
+            flags = fetch_dicts(conn, reads.FLAGS_SQL, [row["campaign_id"]])
         return {
             "report_scope": "campaign",
             "campaign_id": row["campaign_id"],
@@ -731,8 +672,8 @@ class DDSIntegration:
         """Analyse one campaign; pause it if a rule says so (unless dry_run)."""
         with self.read() as conn:
             row = self._metrics_row(conn, campaign_id)
-            flags = fetch_dicts(conn, FLAGS_SQL, [row["campaign_id"]])
-            priority = conn.execute(PRIORITY_SQL, [row["campaign_id"]]).fetchone()[0]
+            flags = fetch_dicts(conn, reads.FLAGS_SQL, [row["campaign_id"]])
+            priority = conn.execute(reads.PRIORITY_SQL, [row["campaign_id"]]).fetchone()[0]
         pausing = self._pausing_flag(row, flags)
         due = {row["campaign_id"]: pausing} if pausing else {}
         paused = {} if dry_run else self._auto_pause(due)

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from dds_api.current_marts.build import compile_refresh_plan
 from dds_api.facade import DDSIntegration
 from dds_api.samples.demo import SPEC_EXAMPLE_CONFIG
-from ingest.warehouse.dbt_build import compile_refresh_plan
 from ingest.warehouse.settings import Settings
 from ingest.warehouse.tables import RAW_TABLES
 

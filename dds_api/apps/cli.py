@@ -22,6 +22,7 @@ from rich.table import Table
 
 from dds_api import get_dds
 from dds_api.apps.dashboard import write_dashboard
+from dds_api.current_marts.build import DbtError, build
 from dds_api.facade import REPORT_TYPES, DDSIntegration
 from dds_api.formatting import dollars, percent
 from dds_api.novaos_export import export_to_novaos
@@ -31,7 +32,6 @@ from ingest import bulk
 from ingest.validation import utc_now
 from ingest.warehouse import backup
 from ingest.warehouse.connection import WarehouseBusyError
-from ingest.warehouse.dbt_build import DbtError, build
 from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.settings import Settings
 

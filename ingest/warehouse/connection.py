@@ -89,11 +89,11 @@ class Warehouse:
         # Moves whenever the warehouse may have changed under this process: a (re)open
         # (others may have written while we did not hold the file), a spool drain, or any use
         # not declared a read. The facade refreshes the marts when it moved
-        # (ingest/warehouse/refresh.py).
+        # (dds_api/current_marts/refresh.py).
         self.generation = 0
         self.opened = 0
         # Run on the connection before the analysts' snapshot is copied (given by
-        # dds_api/current_marts.py, which brings the marts up to date there, so the copy's
+        # dds_api/current_marts/, which brings the marts up to date there, so the copy's
         # marts agree with its raw events).
         self.before_snapshot = before_snapshot
 

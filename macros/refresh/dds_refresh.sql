@@ -56,7 +56,7 @@
     vanish (a flag that no longer fires), and insert only rows of campaigns in scope, so the
     strategy itself keeps the output to the scope: a model's own dds_in_refresh_scope()
     filters only save work, and a model without one cannot insert a campaign twice. The
-    facade applies the same two statements (ingest/warehouse/refresh.py). -#}
+    facade applies the same two statements (dds_api/current_marts/refresh.py). -#}
 {% macro get_incremental_dds_campaign_scope_sql(arg_dict) -%}
     {%- set target_relation = arg_dict['target_relation'] -%}
     {%- set temp_relation = arg_dict['temp_relation'] -%}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dds_api.facade import ESTIMATE_SQL, DDSIntegration
+from dds_api.current_marts.reads import ESTIMATE_SQL
+from dds_api.facade import DDSIntegration
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from dds_api.apps.cli import main
+from dds_api.current_marts.build import build
 from dds_api.facade import DDSIntegration
-from ingest.warehouse.dbt_build import build
 from ingest.warehouse.schema import SENDGRID_EVENT_TYPES
 from tests.conftest import SPEC_CONFIG, make_dds, raw_state
 

@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from dds_api.apps.cli import main
+from dds_api.current_marts import build as dbt_build
 from dds_api.facade import DDSIntegration
 from dds_api.samples.synthetic import generate
 from ingest.validation import utc_now
-from ingest.warehouse import dbt_build
 from tests.conftest import make_dds
 
 # spend to date and revenue as of each week's end (Monday weeks, the last one ending on the

@@ -46,7 +46,7 @@ from typing import Any
 
 import pytest
 
-from ingest.warehouse import dbt_build
+from dds_api.current_marts import build as dbt_build
 
 # ---------------------------------------------------------------------------- bookkeeping
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import yaml
 
+from dds_api.current_marts import build as dbt_build
 from dds_api.facade import DDSIntegration
 from dds_api.samples.demo import load_sample
 from ingest.validation import utc_now
-from ingest.warehouse import dbt_build
 
 TOMORROW = utc_now() + timedelta(days=1)
 # every var of dbt_project.yml, each away from its default (and valid)

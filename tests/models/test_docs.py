@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.warehouse import dbt_build
+from dds_api.current_marts import build as dbt_build
 
 # raw: the sources; the rest: dbt's layers (seeds included: analysts join them too)
 DOCUMENTED_SCHEMAS = ("raw", "reference", "staging", "intermediate", "marts")

@@ -26,10 +26,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dds_api.apps.dashboard import render_dashboard
+from dds_api.current_marts.build import run_dbt
 from dds_api.facade import DDSIntegration
 from dds_api.formatting import money
 from dds_api.memory import DDSMemory
-from ingest.warehouse.dbt_build import run_dbt
 from ingest.warehouse.tables import (
     COUNT,
     MAX_BUDGET_USD,

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from dds_api.current_marts.build import DbtError, build
 from dds_api.facade import DDSIntegration
 from ingest.validation import utc_now
-from ingest.warehouse.dbt_build import DbtError, build
 from tests.ingest.test_real_inputs import HAIKU_35, outreach_batch
 
 HAIKU_3 = "claude-3-haiku-20240307"

@@ -19,9 +19,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from dds_api.current_marts.build import project_dir
 from dds_api.facade import DDSIntegration
 from dds_api.samples.synthetic import generate
-from ingest.warehouse.dbt_build import project_dir
 
 pytestmark = pytest.mark.spark
 pytest.importorskip("pyspark")

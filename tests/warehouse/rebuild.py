@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from dds_api.current_marts import refresh
 from dds_api.facade import DDSIntegration
-from ingest.warehouse import refresh
 
 
 def table_differences(conn: duckdb.DuckDBPyConnection, relation: str, full_sql: str) -> list[tuple]:

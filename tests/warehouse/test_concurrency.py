@@ -106,7 +106,7 @@ READER = textwrap.dedent("""
 
 DBT = textwrap.dedent("""
     import json, os, time
-    from ingest.warehouse.dbt_build import BOOTSTRAP_ARGS, run_dbt
+    from dds_api.current_marts.build import BOOTSTRAP_ARGS, run_dbt
 
     started = time.monotonic()
     # dbt takes its turn at the warehouse itself (ingest/warehouse/dbt_plugin.py): our other

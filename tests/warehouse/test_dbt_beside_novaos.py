@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.warehouse.dbt_build import project_dir
+from dds_api.current_marts.build import project_dir
 from tests.conftest import SPEC_CONFIG, make_dds
 from tests.warehouse.stored import stored
 

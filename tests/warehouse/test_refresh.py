@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from dds_api.apps.cli import main as cli_main
 from dds_api.apps.dashboard import render_dashboard
+from dds_api.current_marts import refresh
+from dds_api.current_marts.build import build, run_dbt
 from dds_api.facade import DDSIntegration
-from ingest.warehouse import refresh
-from ingest.warehouse.dbt_build import build, run_dbt
 from tests.conftest import SPEC_CONFIG, make_dds
 from tests.warehouse.rebuild import assert_current, marts_as_rows
 

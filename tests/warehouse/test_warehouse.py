@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from dds_api.apps.cli import main as cli_main
+from dds_api.current_marts.build import build, project_digest, project_dir, run_dbt
 from dds_api.facade import DDSIntegration
 from ingest.warehouse.connection import Warehouse
-from ingest.warehouse.dbt_build import build, project_digest, project_dir, run_dbt
 from ingest.warehouse.gate import snapshot_path
 from ingest.warehouse.settings import Settings
 from tests.conftest import SPEC_CONFIG, make_dds
@@ -289,7 +289,7 @@ def test_dbt_run_by_hand_and_the_facade_keep_the_same_tables_current(
 ) -> None:
     """dbt's own incremental run and the facade's refresh take turns on the same tables: a
     cost folded in by `dbt run` is not added again by the facade, and the reverse."""
-    from ingest.warehouse.dbt_build import run_dbt
+    from dds_api.current_marts.build import run_dbt
 
     dds = make_dds(warehouse_path)
     cid = dds.deploy_campaign(SPEC_CONFIG)["campaign_id"]

@@ -31,7 +31,7 @@ import duckdb
 
 # Every piece of the refresh's bookkeeping lives in the schema `refresh`: the scope and state
 # (dbt models, models/refresh/), the plan, the per-model marks, the failing campaigns, and the
-# build info (ingest/warehouse/dbt_build.py).
+# build info (dds_api/current_marts/build.py).
 BOOKKEEPING_SCHEMA = "refresh"
 PLAN_TABLE = "refresh.plan"
 # per refreshed model, the raw seq it was last brought to by the facade (bookkeeping only)

@@ -28,9 +28,9 @@ from contextlib import contextmanager
 
 import duckdb
 
-from ingest.warehouse import refresh
+from dds_api.current_marts import refresh
+from dds_api.current_marts.build import ensure_built
 from ingest.warehouse.connection import Warehouse, WarehouseBusyError
-from ingest.warehouse.dbt_build import ensure_built
 from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.settings import Settings
 

@@ -2,7 +2,7 @@
 
 A warehouse is built once per project version (seeds, views, the campaign-grain tables);
 between builds the facade keeps the tables current with the SQL dbt compiled for them
-(ingest/warehouse/refresh.py), whose plan is recorded here right after each build. dbt runs in a
+(refresh.py beside this), whose plan is recorded here right after each build. dbt runs in a
 subprocess: in-process dbt shares DuckDB's instance and can keep the file lock after it
 returns.
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from ingest.warehouse import refresh
+from dds_api.current_marts import refresh
 from ingest.warehouse.connection import Warehouse
 from ingest.warehouse.tables import utc_now
 

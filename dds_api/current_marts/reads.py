@@ -1,0 +1,63 @@
+"""The facade's point reads of the marts kept current: one campaign's row of each mart it
+answers from, and the estimate's rates. Read through ``CurrentMarts.read`` (the flags and
+metrics) or on any connection (the estimate's rates are rebuilt by builds)."""
+
+METRICS_SQL = "select * from marts.campaign_metrics where campaign_id = ?"
+FLAGS_SQL = """
+    select * from marts.campaign_optimization_flags
+    where campaign_id = ?
+    order by severity_rank desc, rule_id
+"""
+# get_campaign_status shows only which rules fired: a point read costs per column read
+# (bench/README.md, "Measured history")
+FIRED_RULES_SQL = """
+    select rule_id from marts.campaign_optimization_flags
+    where campaign_id = ?
+    order by severity_rank desc, rule_id
+"""
+PRIORITY_SQL = "select priority from marts.campaign_optimization where campaign_id = ?"
+# one point read of both tables rather than two; the ratings are judged in the mart
+CAMPAIGN_STATE_SQL = """
+    select
+        campaigns.config,
+        optimization.priority,
+        optimization.cost_efficiency,
+        optimization.qualification_quality,
+        optimization.outreach_effectiveness
+    from marts.campaigns as campaigns
+    inner join marts.campaign_optimization as optimization
+        on campaigns.campaign_id = optimization.campaign_id
+    where campaigns.campaign_id = ?
+"""
+# the mart carries each provider's and each operation's total on its rows: nothing to sum here
+COST_BREAKDOWN_SQL = """
+    select provider, operation, cost_usd, cost_event_count, provider_cost_usd, operation_cost_usd,
+        stage, stage_cost_usd
+    from marts.campaign_cost_breakdown
+    where campaign_id = ?
+    order by cost_usd desc, provider, operation
+"""
+ESTIMATE_SQL = """
+    select
+        step,
+        cast(cost_per_prospect_usd * ? as decimal(18, 6)) as cost_usd,
+        has_unpriced_item,
+        cast(sum(anthropic_tokens_per_prospect) over () * ? as bigint) as anthropic_tokens
+    from marts.cost_estimate_rates
+    -- the vertical as written, keyed as the mart keys it (macros/dds_vertical_key.sql); one
+    -- the mart has no rows for takes the default ('*') rows
+    where vertical = coalesce(
+        (select max(vertical) from marts.cost_estimate_rates
+            where vertical = coalesce(nullif(lower(trim(?)), ''), '*')),
+        '*')
+    order by step_order, step
+"""
+# the portfolio's recommendations: the flags of the campaigns the optimizer analyses
+PORTFOLIO_FLAGS_SQL = """
+    select flags.*, campaigns.campaign_name
+    from marts.campaign_optimization_flags as flags
+    inner join marts.campaigns as campaigns
+        on flags.campaign_id = campaigns.campaign_id
+    where campaigns.is_optimizable
+    order by flags.severity_rank desc, campaigns.deployed_at, flags.campaign_id, flags.rule_id
+"""
