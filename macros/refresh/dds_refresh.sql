@@ -94,3 +94,34 @@
     {%- endif -%}
     {{ return(local_md5(parts | join('|'))) }}
 {%- endmacro %}
+
+
+{#- The fold-in skeleton of a running total, as CTEs: `folded` is the rows computed from the
+    new events (the CTE `new_rows`) plus, on an incremental run, the stored rows those events
+    add to (`join_on` matches a stored row, aliased `stored`, to a new one), each stored row
+    given as `stored_columns` (expressions in the order of `new_rows`' columns). The model
+    then re-aggregates `folded` by its key; the first build has no stored rows. Call it where
+    a CTE may stand, after `new_rows`; it ends with a comma. -#}
+{% macro dds_fold_in(new_rows, stored_columns, join_on) -%}
+{%- if is_incremental() %}
+-- the stored rows that the new events add to
+stored_rows as (
+
+    select
+        {{ stored_columns | join(',\n        ') }}
+    from {{ dds_this() }} as stored
+    inner join {{ new_rows }}
+        on {{ join_on }}
+
+),
+{% endif %}
+folded as (
+
+    select * from {{ new_rows }}
+    {%- if is_incremental() %}
+    union all
+    select * from stored_rows
+    {%- endif %}
+
+),
+{%- endmacro %}

@@ -39,36 +39,15 @@ new_days as (
 
 ),
 
-{% if is_incremental() %}
--- the stored rows of the days that gained events, to add the new events to
-touched_days as (
-
-    select stored.*
-    from {{ dds_this() }} as stored
-    inner join new_days
-        on stored.campaign_id = new_days.campaign_id
-        and stored.provider = new_days.provider
-        and stored.operation = new_days.operation
-        and stored.cost_on = new_days.cost_on
-
-),
-
-{% endif %}
-days as (
-
-    select
-        campaign_id, provider, operation, cost_on, cost_usd, cost_event_count, units,
-        input_tokens, output_tokens, first_cost_at, last_cost_at, last_event_seq
-    from new_days
-    {% if is_incremental() %}
-    union all
-    select
-        campaign_id, provider, operation, cost_on, cost_usd, cost_event_count, units,
-        input_tokens, output_tokens, first_cost_at, last_cost_at, last_event_seq
-    from touched_days
-    {% endif %}
-
-),
+{{ dds_fold_in(
+    'new_days',
+    ['stored.campaign_id', 'stored.provider', 'stored.operation', 'stored.cost_on',
+     'stored.cost_usd', 'stored.cost_event_count', 'stored.units', 'stored.input_tokens',
+     'stored.output_tokens', 'stored.first_cost_at', 'stored.last_cost_at',
+     'stored.last_event_seq'],
+    'stored.campaign_id = new_days.campaign_id and stored.provider = new_days.provider '
+    ~ 'and stored.operation = new_days.operation and stored.cost_on = new_days.cost_on',
+) }}
 
 final as (
 
@@ -88,7 +67,7 @@ final as (
         max(last_cost_at) as last_cost_at,
         max(last_event_seq) as last_event_seq
 
-    from days
+    from folded
     group by campaign_id, provider, operation, cost_on
 
 )

@@ -36,29 +36,13 @@ new_days as (
 
 ),
 
-{% if is_incremental() %}
-touched_days as (
-
-    select stored.provider, stored.used_on, stored.ingested_on, stored.cost_usd,
-        stored.units, stored.cost_event_count, stored.last_event_seq
-    from {{ dds_this() }} as stored
-    inner join new_days
-        on stored.provider = new_days.provider
-        and stored.used_on = new_days.used_on
-        and stored.ingested_on = new_days.ingested_on
-
-),
-
-{% endif %}
-days as (
-
-    select * from new_days
-    {% if is_incremental() %}
-    union all
-    select * from touched_days
-    {% endif %}
-
-),
+{{ dds_fold_in(
+    'new_days',
+    ['stored.provider', 'stored.used_on', 'stored.ingested_on', 'stored.cost_usd',
+     'stored.units', 'stored.cost_event_count', 'stored.last_event_seq'],
+    'stored.provider = new_days.provider and stored.used_on = new_days.used_on '
+    ~ 'and stored.ingested_on = new_days.ingested_on',
+) }}
 
 final as (
 
@@ -73,7 +57,7 @@ final as (
         cast(sum(cost_event_count) as bigint) as cost_event_count,
         max(last_event_seq) as last_event_seq
 
-    from days
+    from folded
     group by provider, used_on, ingested_on
 
 )

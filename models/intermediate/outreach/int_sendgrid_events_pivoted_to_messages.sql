@@ -51,45 +51,29 @@ new_outcomes as (
 
 ),
 
-{% if is_incremental() %}
-stored_outcomes as (
-
-    select
-        stored.sg_message_id,
-        stored.campaign_id,
-        case when stored.is_dropped then 1 else 0 end as dropped,
-        case when stored.is_delivered then 1 else 0 end as delivered,
-        case when stored.is_opened then 1 else 0 end as opened,
-        case when stored.is_human_opened then 1 else 0 end as human_opened,
-        case when stored.is_machine_opened then 1 else 0 end as machine_opened,
-        case when stored.is_clicked then 1 else 0 end as clicked,
-        case when stored.is_bounced then 1 else 0 end as bounced,
-        case when stored.is_spam_reported then 1 else 0 end as spam_reported,
-        case when stored.is_unsubscribed then 1 else 0 end as unsubscribed,
-        case when stored.is_resubscribed then 1 else 0 end as resubscribed,
-        stored.open_event_count,
-        stored.event_count,
-        stored.first_event_at,
-        stored.last_event_at,
-        stored.last_event_seq
-
-    from {{ dds_this() }} as stored
-    inner join new_outcomes
-        on stored.sendgrid_message_key
-            = new_outcomes.campaign_id || '|' || new_outcomes.sg_message_id
-
-),
-
-{% endif %}
-outcomes as (
-
-    select * from new_outcomes
-    {% if is_incremental() %}
-    union all
-    select * from stored_outcomes
-    {% endif %}
-
-),
+{{ dds_fold_in(
+    'new_outcomes',
+    [
+        'stored.sg_message_id',
+        'stored.campaign_id',
+        'case when stored.is_dropped then 1 else 0 end as dropped',
+        'case when stored.is_delivered then 1 else 0 end as delivered',
+        'case when stored.is_opened then 1 else 0 end as opened',
+        'case when stored.is_human_opened then 1 else 0 end as human_opened',
+        'case when stored.is_machine_opened then 1 else 0 end as machine_opened',
+        'case when stored.is_clicked then 1 else 0 end as clicked',
+        'case when stored.is_bounced then 1 else 0 end as bounced',
+        'case when stored.is_spam_reported then 1 else 0 end as spam_reported',
+        'case when stored.is_unsubscribed then 1 else 0 end as unsubscribed',
+        'case when stored.is_resubscribed then 1 else 0 end as resubscribed',
+        'stored.open_event_count',
+        'stored.event_count',
+        'stored.first_event_at',
+        'stored.last_event_at',
+        'stored.last_event_seq'
+    ],
+    "stored.sendgrid_message_key = new_outcomes.campaign_id || '|' || new_outcomes.sg_message_id",
+) }}
 
 summarized as (
 
@@ -114,7 +98,7 @@ summarized as (
         max(last_event_at) as last_event_at,
         max(last_event_seq) as last_event_seq
 
-    from outcomes
+    from folded
     group by campaign_id, sg_message_id
 
 )
