@@ -166,25 +166,37 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
         refresh.store_plan(conn, steps)
         conn.execute(
             f"create or replace table {BUILD_INFO_TABLE} as "
-            "select ?::varchar as project_digest, ?::timestamp as built_at",
-            [digest, utc_now()],
+            "select ?::varchar as project_digest, ?::timestamp as built_at, "
+            "?::integer as bookkeeping_version",
+            [digest, utc_now(), refresh.BOOKKEEPING_VERSION],
         )
     warehouse.refresh_snapshot()  # analysts see what the build made
     return output
 
 
 def ensure_built(warehouse: Warehouse) -> None:
-    """Build the warehouse unless this project version already built it (with its plan)."""
+    """Build the warehouse unless this project version, with this layout of the refresh's
+    bookkeeping, already built it (with its plan)."""
     digest = project_digest()
     with warehouse.connect() as conn:
-        exists = conn.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'refresh' and table_name = 'build_info'"
-        ).fetchone()[0]
-        built = exists and conn.execute(f"select project_digest from {BUILD_INFO_TABLE}").fetchone()
+        tables = {
+            f"{schema}.{name}"
+            for schema, name in conn.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema in ('refresh', 'main')"
+            ).fetchall()
+        }
+        built = (
+            BUILD_INFO_TABLE in tables
+            and conn.execute(
+                f"select project_digest, bookkeeping_version from {BUILD_INFO_TABLE}"
+            ).fetchone()
+        )
+        # a warehouse built before the bookkeeping had its schema (0.4.0 and older)
+        built_before = bool(built) or bool(tables & set(refresh.LEGACY_TABLES))
         has_plan = refresh.load_plan(conn) is not None
-    if built and built[0] == digest and has_plan:
+    if built and tuple(built) == (digest, refresh.BOOKKEEPING_VERSION) and has_plan:
         return
     # Another version of the project built these tables: rebuild them from raw, since a
-    # running total cannot tell that its own SQL changed.
-    build(warehouse, (*BOOTSTRAP_ARGS, "--full-refresh") if built else BOOTSTRAP_ARGS)
+    # running total cannot tell that its own SQL changed (nor a table its columns' types).
+    build(warehouse, (*BOOTSTRAP_ARGS, "--full-refresh") if built_before else BOOTSTRAP_ARGS)

@@ -33,6 +33,10 @@ import duckdb
 # (dbt models, models/refresh/), the plan, the per-model marks, the failing campaigns, and the
 # build info (dds_api/current_marts/build.py).
 BOOKKEEPING_SCHEMA = "refresh"
+# The layout of that bookkeeping, as dlt versions its pipeline state: recorded with each
+# build (refresh.build_info); a warehouse whose layout differs is rebuilt on first use. Raise
+# it when a bookkeeping table's name or columns change.
+BOOKKEEPING_VERSION = 1
 PLAN_TABLE = "refresh.plan"
 # per refreshed model, the raw seq it was last brought to by the facade (bookkeeping only)
 STEPS_TABLE = "refresh.model_marks"
