@@ -37,7 +37,7 @@ TOKEN_FIELDS = tuple(pricing.TOKEN_UNITS.values())
 # the keys a call may give, and those it must (declared in ingest/warehouse/tables.py)
 COST_FIELDS = COST_EVENTS.call_keys()
 REQUIRED_FIELDS = COST_EVENTS.required_call_keys()
-_INSERT_COST = COST_EVENTS.insert_into(
+INSERT_COST = COST_EVENTS.insert_into(
     "cost_id", "campaign_id", "operation", "provider", "cost_usd", "model", "input_tokens",
     "output_tokens", "units", "details", "idempotency_key", "occurred_at", "ingested_at",
     "item", "cache_creation_input_tokens", "cache_read_input_tokens", "price_effective_from",
@@ -226,7 +226,7 @@ def record_cost(
     # history")
     [(inserted,)] = conn.execute(
         f"""
-        {_INSERT_COST}
+        {INSERT_COST}
         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
         where exists (
             select 1 from raw.campaign_events

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from ingest import results
+from ingest import costs, results
 from ingest.bulk import checks, quarantine
 from ingest.bulk.reading import STAGED, Source, check_columns, chunks, label, stage
 from ingest.loads import new_load_id, record_load
@@ -26,12 +26,8 @@ from ingest.warehouse.tables import COST_EVENTS, RESULT_SNAPSHOTS, SENDGRID_EVEN
 
 KINDS = ("costs", "results", "sendgrid_events")
 
-_INSERT_COSTS = COST_EVENTS.insert_into(
-    "cost_id", "campaign_id", "operation", "provider", "cost_usd", "model", "input_tokens",
-    "output_tokens", "units", "details", "idempotency_key", "occurred_at", "ingested_at",
-    "item", "cache_creation_input_tokens", "cache_read_input_tokens", "price_effective_from",
-    "batch_id",
-)  # fmt: skip
+# the single call's insert: a bulk row stores the same columns
+_INSERT_COSTS = costs.INSERT_COST
 _INSERT_SNAPSHOTS = RESULT_SNAPSHOTS.insert_into(
     "snapshot_id", "campaign_id", "stage", *results.FIGURE_COLUMN_NAMES, "source",
     "idempotency_key", "batch_id", "occurred_at", "ingested_at",
