@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -103,11 +103,7 @@ class DDSIntegration:
         return self.marts.read(needs)
 
     @property
-    def _failing(self) -> dict[str, str]:
-        return self.marts.failing
-
-    @property
-    def failing_campaigns(self) -> dict[str, str]:
+    def failing_campaigns(self) -> Mapping[str, str]:
         """Campaigns whose figures the last refresh could not bring up to date (id -> the
         reason); every other campaign is answered as usual."""
         return self.marts.failing
@@ -397,14 +393,15 @@ class DDSIntegration:
 
     def _metrics_row(self, conn: duckdb.DuckDBPyConnection, campaign_id: str) -> dict[str, Any]:
         campaign_id = parse_campaign_id(campaign_id)
-        if campaign_id in self._failing:
+        reason = self.marts.failing.get(campaign_id)
+        if reason is not None:
             raise ValidationError(
                 f"Campaign {campaign_id}'s figures could not be brought up to date: "
-                f"{self._failing[campaign_id]}. Its newest events are stored but not yet in its "
+                f"{reason}. Its newest events are stored but not yet in its "
                 "figures; every other campaign is current and answered. Run `dds build` after "
                 "the cause is fixed (a model or var change), or report this message.",
                 campaign_id=campaign_id,
-                failing_reason=self._failing[campaign_id],
+                failing_reason=reason,
             )
         row = fetch_dict(conn, reads.METRICS_SQL, [campaign_id])
         if row is None:
@@ -571,18 +568,19 @@ class DDSIntegration:
     def _not_current(self, conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         """The campaigns whose refresh failed: id, name and the reason. Named from their
         deployed event: their marts rows may predate even that."""
-        if not self._failing:
+        failing = self.marts.failing
+        if not failing:
             return []
         names = dict(
             conn.execute(
                 "select campaign_id, campaign_name from raw.campaign_events "
                 "where event_type = 'deployed' and campaign_id = any(?::varchar[])",
-                [list(self._failing)],
+                [list(failing)],
             ).fetchall()
         )
         return [
             {"campaign_id": cid, "campaign_name": names.get(cid), "reason": reason}
-            for cid, reason in sorted(self._failing.items())
+            for cid, reason in sorted(failing.items())
         ]
 
     @returns_error_dict
@@ -708,7 +706,8 @@ class DDSIntegration:
             )
             not_analyzed = self._not_current(conn)
         # a campaign whose refresh failed is not analysed (nor paused) on stale figures
-        rows = [row for row in rows if row["campaign_id"] not in self._failing]
+        failing = self.marts.failing
+        rows = [row for row in rows if row["campaign_id"] not in failing]
         flags_by_campaign: dict[str, list[dict[str, Any]]] = {}
         for flag in all_flags:
             flags_by_campaign.setdefault(flag["campaign_id"], []).append(flag)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -322,7 +323,7 @@ def pacing_bar(used_pct: float | None, scale_max: float, width: int = 260) -> st
 # ------------------------------------------------------------------------------ sections
 
 
-def not_current_notice(failing: dict[str, str], campaigns: list[dict[str, Any]]) -> str:
+def not_current_notice(failing: Mapping[str, str], campaigns: list[dict[str, Any]]) -> str:
     """Campaigns whose figures could not be brought up to date, named with the reason (the
     page shows their figures as of before the write that failed)."""
     if not failing:

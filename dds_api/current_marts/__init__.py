@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import MappingProxyType
 
 import duckdb
 
@@ -71,10 +72,11 @@ class CurrentMarts:
             yield conn
 
     @property
-    def failing(self) -> dict[str, str]:
+    def failing(self) -> Mapping[str, str]:
         """Campaigns whose figures the last refresh could not bring up to date (id -> the
-        reason); every other campaign is current."""
-        return dict(self._failing)
+        reason); every other campaign is current. A read-only view: every read asks, so no
+        copy (a refresh replaces the dict rather than changing it)."""
+        return MappingProxyType(self._failing)
 
     def bring_current(
         self, conn: duckdb.DuckDBPyConnection, needs: tuple[str, ...] | None = None

@@ -37,11 +37,11 @@ BOOKKEEPING_SCHEMA = "refresh"
 # build (refresh.build_info); a warehouse whose layout differs is rebuilt on first use. Raise
 # it when a bookkeeping table's name or columns change.
 BOOKKEEPING_VERSION = 1
-PLAN_TABLE = "refresh.plan"
+PLAN_TABLE = f"{BOOKKEEPING_SCHEMA}.plan"
 # per refreshed model, the raw seq it was last brought to by the facade (bookkeeping only)
-STEPS_TABLE = "refresh.model_marks"
+STEPS_TABLE = f"{BOOKKEEPING_SCHEMA}.model_marks"
 # campaigns whose rows made their last refresh fail, with the database's reason
-FAILURES_TABLE = "refresh.failing_campaigns"
+FAILURES_TABLE = f"{BOOKKEEPING_SCHEMA}.failing_campaigns"
 SCOPE_MODEL = "refresh_scope"
 STATE_MODEL = "refresh_state"
 # The custom strategy of campaign-scoped models; fold-in models use dbt's delete+insert.
@@ -172,7 +172,12 @@ def bookkeeping_relations(*others: str) -> set[tuple[str, str]]:
     """(schema, table) of the bookkeeping tables written from Python, so that a build that
     drops relations dbt no longer owns in its schemas (the scope and state are dbt's, in
     the same schema) keeps them."""
-    return {tuple(name.split(".")) for name in (PLAN_TABLE, STEPS_TABLE, FAILURES_TABLE, *others)}  # type: ignore[misc]
+    return {_schema_and_table(name) for name in (PLAN_TABLE, STEPS_TABLE, FAILURES_TABLE, *others)}
+
+
+def _schema_and_table(qualified: str) -> tuple[str, str]:
+    schema, table = qualified.split(".")
+    return schema, table
 
 
 def store_plan(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> None:
@@ -208,7 +213,8 @@ def load_plan(conn: duckdb.DuckDBPyConnection) -> list[Step] | None:
         name
         for (name,) in conn.execute(
             "select column_name from information_schema.columns "
-            "where table_schema = 'refresh' and table_name = 'plan'"
+            "where table_schema = ? and table_name = ?",
+            list(_schema_and_table(PLAN_TABLE)),
         ).fetchall()
     }
     if "raw_sources" not in columns:
@@ -234,11 +240,10 @@ def refresh(
     FAILURES_TABLE) and the rest is refreshed; see the module's docstring."""
     try:
         return _in_transaction(conn, lambda: _refresh(conn, steps, needs))
-    except duckdb.Error as error:
+    except duckdb.Error:
         failing = _failing_campaigns(conn, steps, needs)
         if not failing:
             raise  # no campaign explains it: nothing is answered from half a refresh
-        del error
         return _in_transaction(conn, lambda: _refresh(conn, steps, needs, failing=failing))
 
 
@@ -248,12 +253,11 @@ def failing_campaigns(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def has_failures_table(conn: duckdb.DuckDBPyConnection) -> bool:
-    schema, table = FAILURES_TABLE.split(".")
     return bool(
         conn.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = ? and table_name = ?",
-            [schema, table],
+            list(_schema_and_table(FAILURES_TABLE)),
         ).fetchone()[0]
     )
 
