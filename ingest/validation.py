@@ -74,12 +74,17 @@ def parse_money(value: object, field: str, maximum: Decimal | int) -> Decimal:
 
 
 def too_large(field: str, value: object, maximum: Decimal | int, *, dollars: bool) -> str:
-    """The message for a figure past its declared bound (single calls; bulk loads say the
-    same in SQL)."""
+    """The message for a figure past its declared bound (single calls)."""
+    return f"'{field}' is {value!r}, {past_bound(maximum, dollars=dollars)}"
+
+
+def past_bound(maximum: Decimal | int, *, dollars: bool) -> str:
+    """What too_large says after the value; bulk loads say it too, after the row's value
+    (in SQL)."""
     limit = f"${maximum:,}" if dollars else f"{maximum:,}"
     return (
-        f"'{field}' is {value!r}, above the largest accepted ({limit}). Check the units (cents "
-        "given as dollars?); a real figure this large is split over several events."
+        f"above the largest accepted ({limit}). Check the units (cents given as dollars?); a "
+        "real figure this large is split over several events."
     )
 
 

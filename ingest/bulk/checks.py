@@ -21,7 +21,7 @@ from ingest.validation import (
     FUTURE_TOLERANCE,
     MAX_DETAILS_BYTES,
     MAX_TEXT,
-    too_large,
+    past_bound,
     utc_now,
 )
 from ingest.warehouse.tables import (
@@ -124,7 +124,7 @@ def _bad_count(column: str, field_name: str, maximum: int | Decimal) -> str:
                 || {_text(column)}
         when {number} < 0 then '''{field_name}'' must not be negative'
         when {number} > {maximum}
-            then {_sql_text(too_large(field_name, 0, maximum, dollars=False), field_name)}"""
+            then {_too_large(field_name, past_bound(maximum, dollars=False))}"""
 
 
 def _bad_money(column: str, field_name: str, maximum: int | Decimal) -> str:
@@ -136,7 +136,7 @@ def _bad_money(column: str, field_name: str, maximum: int | Decimal) -> str:
                 || {_text(column)}
         when {number} < 0 then '''{field_name}'' must not be negative'
         when {number} > {maximum}
-            then {_sql_text(too_large(field_name, 0, maximum, dollars=True), field_name)}"""
+            then {_too_large(field_name, past_bound(maximum, dollars=True))}"""
 
 
 def _bad_details(column: str) -> str:
@@ -148,15 +148,10 @@ def _bad_details(column: str) -> str:
             then '''{column}'' is larger than {MAX_DETAILS_BYTES} bytes of JSON'"""
 
 
-def _sql_text(message: str, field_name: str) -> str:
-    """Python's message for a value past its bound (validation.too_large, made with a
-    placeholder value of 0) as an SQL expression that shows the row's own value."""
-    head, tail = message.split(" is 0, ", 1)
-    quote = "''"
-    return (
-        f"'{head.replace(chr(39), quote)} is ' || {_text(field_name)} || "
-        f"', {tail.replace(chr(39), quote)}'"
-    )
+def _too_large(field_name: str, tail: str) -> str:
+    """validation.too_large's message as an SQL expression showing the row's own value."""
+    quoted_tail = tail.replace("'", "''")
+    return f"'''{field_name}'' is ' || {_text(field_name)} || ', {quoted_tail}'"
 
 
 def _declared_maximum(given: Input) -> int | Decimal:
