@@ -26,7 +26,7 @@ from ingest import bulk, campaigns, costs, results, spool
 from ingest.sources import dds_home
 from ingest.validation import parse_campaign_id, parse_text, require_mapping, utc_now
 from ingest.warehouse.connection import WarehouseBusyError
-from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.errors import DATABASE_ERRORS, ValidationError
 from ingest.warehouse.settings import Settings
 
 REPORT_TYPES = ("full", "costs", "leads", "outreach")
@@ -75,7 +75,7 @@ def returns_error_dict(method: F) -> F:
             return _error(str(exc))
         except DbtError as exc:
             return _error(f"The marts could not be built; nothing was changed. {exc}")
-        except duckdb.Error as exc:
+        except DATABASE_ERRORS as exc:
             return _error(
                 f"The warehouse could not complete {method.__name__}: {exc}. Nothing was "
                 "changed. If the marts are missing, run `dds build`."

@@ -27,7 +27,7 @@ from ingest.validation import (
     require_mapping,
     utc_now,
 )
-from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.errors import MISSING_TABLE_ERRORS, ValidationError
 from ingest.warehouse.tables import CAMPAIGN_EVENTS
 
 DEPLOY_FIELDS = CAMPAIGN_EVENTS.call_keys()  # declared in ingest/warehouse/tables.py
@@ -169,7 +169,7 @@ def current_state(conn: duckdb.DuckDBPyConnection, campaign_id: str) -> str | No
             """,
             [campaign_id],
         ).fetchone()
-    except duckdb.CatalogException as missing:
+    except MISSING_TABLE_ERRORS as missing:
         raise ValidationError(
             f"The warehouse has no lifecycle table ({LIFECYCLE_TABLE}): run `dds build` to "
             "load the seeds."

@@ -23,7 +23,8 @@ from decimal import Decimal
 
 import duckdb
 
-from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.dialect import DUCKDB, POSTGRES, Dialect, dialect_of
+from ingest.warehouse.errors import MISSING_TABLE_ERRORS, ValidationError
 from ingest.warehouse.tables import MAX_COST_USD, TOKEN_PRICE_UNITS
 
 # the price list's versions (seed provider_prices), their windows and exact rates, built by dbt
@@ -36,16 +37,35 @@ USAGE_COLUMNS = ("units", *TOKEN_UNITS.values())
 PRICING_INPUT_COLUMNS = ("rid", "provider", "price_item", "occurred_at", *USAGE_COLUMNS)
 
 
-def pricing_sql(pending: str) -> str:
+def pricing_sql(pending: str, dialect: Dialect = DUCKDB) -> str:
     """A query pricing every row of ``pending``: rid, item (as resolved),
-    price_effective_from, cost_usd and pricing_error (null when priced).
+    price_effective_from, cost_usd and pricing_error (null when priced), in ``dialect``.
 
     ``pending`` is SQL of our own (a table name or a VALUES list of placeholders), never
     caller input; it must yield PRICING_INPUT_COLUMNS. ``price_item`` is the item asked for
     (the model for Anthropic); null means "the provider's only item".
     """
+    # integers wider than 64 bits: DuckDB's hugeint, PostgreSQL's numeric(38, 0)
+    huge = "numeric(38, 0)" if dialect == POSTGRES else "hugeint"
     rate_columns = ",\n            ".join(
-        f"cast({column}_rate as hugeint) as {column}_rate" for column in TOKEN_UNITS.values()
+        f"cast({column}_rate as {huge}) as {column}_rate" for column in TOKEN_UNITS.values()
+    )
+    version_columns = ", ".join(
+        f"versions.{column}"
+        for column in (
+            "version_from",
+            "version_until",
+            "has_bad_quantity",
+            *(f"{column}_rate" for column in TOKEN_UNITS.values()),
+            "units_rate",
+            "unit_row_count",
+        )
+    )
+    # integer division of non-negative integers (rounding half up below)
+    micro_dollars = (
+        "div(amount_pico + 500000, 1000000)"
+        if dialect == POSTGRES
+        else "(amount_pico + 500000) // 1000000"
     )
     missing_rate_checks = "\n".join(
         f"""            when coalesce({column}, 0) > 0 and {column}_rate is null
@@ -72,7 +92,7 @@ def pricing_sql(pending: str) -> str:
             is_providers_only_item,
             has_bad_quantity,
             {rate_columns},
-            cast(units_rate as hugeint) as units_rate,
+            cast(units_rate as {huge}) as units_rate,
             unit_row_count
         from {VERSIONS_TABLE}
     ),
@@ -89,7 +109,7 @@ def pricing_sql(pending: str) -> str:
     rated as (
         select
             pending.*,
-            versions.* exclude (provider, item, is_providers_only_item)
+            {version_columns}
         from pending
         left join versions
             on pending.provider = versions.provider
@@ -117,7 +137,7 @@ def pricing_sql(pending: str) -> str:
                         || ' ' || item || ' (it is priced by tokens)'
 {missing_rate_checks}
             end as pricing_error,
-            coalesce(cast(units as hugeint), 0) * coalesce(units_rate, 0)
+            coalesce(cast(units as {huge}), 0) * coalesce(units_rate, 0)
                 + {amount_terms} as amount_pico
         from rated
     ),
@@ -140,7 +160,7 @@ def pricing_sql(pending: str) -> str:
         case when bounded_error is null
             -- round half up to the micro-dollar, then exact DECIMAL(18, 6)
             then cast(
-                cast((amount_pico + 500000) // 1000000 as decimal(18, 0))
+                cast({micro_dollars} as decimal(18, 0))
                 * cast(0.000001 as decimal(18, 6)) as decimal(18, 6))
         end as cost_usd,
         bounded_error as pricing_error
@@ -172,8 +192,8 @@ def price_one(
     )
     pending = f"(select * from (values ({casts})) as v({', '.join(PRICING_INPUT_COLUMNS)}))"
     try:
-        rows = conn.execute(pricing_sql(pending), values).fetchall()
-    except duckdb.CatalogException as exc:
+        rows = conn.execute(pricing_sql(pending, dialect_of(conn)), values).fetchall()
+    except MISSING_TABLE_ERRORS as exc:
         raise ValidationError(
             f"The price list ({VERSIONS_TABLE}) is not in the warehouse: run `dds build` to "
             "build it from the seeds, or give the cost in dollars."

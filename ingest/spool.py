@@ -35,7 +35,8 @@ import duckdb
 from ingest import campaigns, costs, results
 from ingest.loads import new_load_id, record_load
 from ingest.validation import utc_now
-from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.dialect import lock_appends
+from ingest.warehouse.errors import DATABASE_ERRORS, ValidationError
 
 APPLIED_TABLE = "main.dds_spool_applied"
 # Rows applied per DuckDB transaction: one commit (one WAL sync) per batch, not per row.
@@ -299,6 +300,14 @@ def _now() -> str:
 # ------------------------------------------------------------------------ applying rows
 
 
+def ensure_applied_table(conn: duckdb.DuckDBPyConnection) -> None:
+    """The record of applied spool rows (both engines spell it the same)."""
+    conn.execute(
+        f"create table if not exists {APPLIED_TABLE} "
+        "(spool_id varchar primary key, applied_at timestamp not null)"
+    )
+
+
 def drain(conn: duckdb.DuckDBPyConnection, spool: Spool) -> int:
     """Apply every row spooled before this call, in order, on a connection that holds the
     warehouse (no transaction open). Returns how many rows were applied.
@@ -308,21 +317,18 @@ def drain(conn: duckdb.DuckDBPyConnection, spool: Spool) -> int:
     """
     up_to = spool.high_water_mark()
     applied = 0
-    conn.execute(
-        f"create table if not exists {APPLIED_TABLE} "
-        "(spool_id varchar primary key, applied_at timestamp not null)"
-    )
+    ensure_applied_table(conn)
     while batch := spool.pending(up_to=up_to):
         try:
             done, refused = _apply_batch(conn, batch, str(spool.path))
-        except duckdb.Error:
+        except DATABASE_ERRORS:
             # a storage-level failure in one row rolled the batch back: go row by row, so
             # that only that row is refused
             done, refused = [], []
             for item in batch:
                 try:
                     one_done, one_refused = _apply_batch(conn, [item], str(spool.path))
-                except duckdb.Error as exc:
+                except DATABASE_ERRORS as exc:
                     one_done, one_refused = [], [(item, f"the warehouse refused it: {exc}")]
                 done += one_done
                 refused += one_refused
@@ -342,11 +348,12 @@ def _apply_batch(
     started_at = utc_now()
     conn.begin()
     try:
+        lock_appends(conn)
         ids = [item.spool_id for item in batch]
         seen = {
             row[0]
             for row in conn.execute(
-                f"select spool_id from {APPLIED_TABLE} where list_contains(?, spool_id)", [ids]
+                f"select spool_id from {APPLIED_TABLE} where spool_id = any(?)", [ids]
             ).fetchall()
         }
         applied: list[str] = []

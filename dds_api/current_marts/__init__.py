@@ -31,7 +31,8 @@ import duckdb
 
 from dds_api.current_marts import refresh
 from dds_api.current_marts.build import ensure_built
-from ingest.warehouse.connection import Warehouse, WarehouseBusyError
+from ingest.warehouse import open_warehouse
+from ingest.warehouse.connection import WarehouseBusyError
 from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.settings import Settings
 
@@ -44,7 +45,7 @@ class CurrentMarts:
     """One per warehouse file and process; owns the process's ``Warehouse``."""
 
     def __init__(self, settings: Settings) -> None:
-        self.warehouse = Warehouse(settings, before_snapshot=self.bring_current)
+        self.warehouse = open_warehouse(settings, before_snapshot=self.bring_current)
         self._built = False
         self._plan: list[refresh.Step] | None = None
         self._plan_opened = -1

@@ -9,6 +9,7 @@ returns.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
@@ -20,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from psycopg.conninfo import conninfo_to_dict
 
 from dds_api.current_marts import refresh
 from ingest.warehouse.connection import Warehouse
+from ingest.warehouse.settings import postgres_url_of
 from ingest.warehouse.tables import utc_now
 
 # Files whose change means the views must be rebuilt: SQL, macros, seeds and the project's
@@ -65,10 +68,30 @@ def project_digest(root: Path | None = None) -> str:
     return digest.hexdigest()
 
 
+def dbt_environment(address: str) -> dict[str, str]:
+    """The environment that points profiles.yml at the warehouse: DDS_WAREHOUSE for the file;
+    for a PostgreSQL URL, the `postgres` target and its parts (the password only ever in the
+    subprocess's environment, never on a command line or in a file)."""
+    env = {**os.environ, "DDS_WAREHOUSE": address, "DO_NOT_TRACK": "1"}
+    if postgres_url_of(address) is None:
+        return env
+    parts = conninfo_to_dict(address)
+    env.update(
+        DDS_TARGET="postgres",
+        DDS_PG_HOST=str(parts.get("host") or "localhost"),
+        DDS_PG_PORT=str(parts.get("port") or 5432),
+        DDS_PG_USER=str(parts.get("user") or os.environ.get("PGUSER") or getpass.getuser()),
+        DDS_PG_PASSWORD=str(parts.get("password") or ""),
+        DDS_PG_DBNAME=str(parts.get("dbname") or "postgres"),
+    )
+    return env
+
+
 def run_dbt(args: list[str] | tuple[str, ...], warehouse_path: str) -> str:
-    """Run dbt on the warehouse in a subprocess; return its output or raise DbtError."""
+    """Run dbt on the warehouse (a file's path or a PostgreSQL URL) in a subprocess; return
+    its output or raise DbtError."""
     root = project_dir()
-    env = {**os.environ, "DDS_WAREHOUSE": warehouse_path, "DO_NOT_TRACK": "1"}
+    env = dbt_environment(warehouse_path)
     # the dbt script of the interpreter we run in, so a venv's dbt is used even when the
     # venv is not activated
     script = Path(sys.executable).with_name("dbt")
@@ -130,7 +153,7 @@ def drop_stale_relations(conn: duckdb.DuckDBPyConnection, owned: set[tuple[str, 
         (schema, name, kind)
         for schema, name, kind in conn.execute(
             "select table_schema, table_name, table_type from information_schema.tables "
-            "where table_catalog = current_database() and list_contains(?, table_schema)",
+            "where table_catalog = current_database() and table_schema = any(?)",
             [schemas],
         ).fetchall()
         if (schema, name) not in owned
@@ -155,17 +178,18 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     # (ingest/warehouse/dbt_plugin.py): let go of the file, and our other processes wait (or spool
     # their writes) while dbt holds it
     warehouse.close(refresh_snapshot=False)  # refreshed after the build instead
-    output = run_dbt(args, warehouse.path)
+    output = run_dbt(args, warehouse.address)
     # the tables exist now, so is_incremental() is true: the manifest holds the SQL of each
     # model's incremental branch, which the facade replays between builds, with the vars
     # this build was given (so that the facade's refresh keeps them)
     vars_given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--vars"]
-    steps, owned = _compile(warehouse.path, *(("--vars", vars_given[-1]) if vars_given else ()))
+    steps, owned = _compile(warehouse.address, *(("--vars", vars_given[-1]) if vars_given else ()))
     with warehouse.transaction() as conn:
         drop_stale_relations(conn, owned | refresh.bookkeeping_relations(BUILD_INFO_TABLE))
         refresh.store_plan(conn, steps)
+        conn.execute(f"drop table if exists {BUILD_INFO_TABLE}")
         conn.execute(
-            f"create or replace table {BUILD_INFO_TABLE} as "
+            f"create table {BUILD_INFO_TABLE} as "
             "select ?::varchar as project_digest, ?::timestamp as built_at, "
             "?::integer as bookkeeping_version",
             [digest, utc_now(), refresh.BOOKKEEPING_VERSION],

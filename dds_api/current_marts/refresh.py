@@ -29,6 +29,9 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from ingest.warehouse.dialect import begin_snapshot, insert_by_name, refresh_lock
+from ingest.warehouse.errors import DATABASE_ERRORS
+
 # Every piece of the refresh's bookkeeping lives in the schema `refresh`: the scope and state
 # (dbt models, models/refresh/), the plan, the per-model marks, the failing campaigns, and the
 # build info (dds_api/current_marts/build.py).
@@ -51,6 +54,9 @@ REBUILD = "table"
 
 # dbt selects these for the compile whose manifest becomes the plan
 PLAN_SELECTOR = ("config.materialized:incremental", "config.materialized:table")
+# the rows a delete+insert step computed before replacing (a temporary table; unqualified,
+# which both engines resolve to the connection's temporary schema first)
+_ROWS_NAME = _ROWS = "dds_refresh_rows"
 
 
 T = TypeVar("T")
@@ -185,16 +191,16 @@ def store_plan(conn: duckdb.DuckDBPyConnection, steps: list[Step]) -> None:
     refreshed by the facade yet."""
     for legacy in LEGACY_TABLES:
         conn.execute(f"drop table if exists {legacy}")
-    conn.execute(
-        f"create or replace table {STEPS_TABLE} (model varchar primary key, through_seq bigint)"
-    )
+    for table in (STEPS_TABLE, FAILURES_TABLE, PLAN_TABLE):
+        conn.execute(f"drop table if exists {table}")
+    conn.execute(f"create table {STEPS_TABLE} (model varchar primary key, through_seq bigint)")
     # a build recomputed every campaign: none is failing
     conn.execute(
-        f"create or replace table {FAILURES_TABLE} "
+        f"create table {FAILURES_TABLE} "
         "(campaign_id varchar primary key, reason varchar, failed_at timestamp)"
     )
     conn.execute(
-        f"create or replace table {PLAN_TABLE} (position integer, model varchar, "
+        f"create table {PLAN_TABLE} (position integer, model varchar, "
         "relation varchar, strategy varchar, unique_key varchar, sql varchar, "
         "upstream varchar[], raw_sources varchar[])"
     )
@@ -238,13 +244,14 @@ def refresh(
 
     When it fails because of some campaigns' rows, those are left out (and recorded in
     FAILURES_TABLE) and the rest is refreshed; see the module's docstring."""
-    try:
-        return _in_transaction(conn, lambda: _refresh(conn, steps, needs))
-    except duckdb.Error:
-        failing = _failing_campaigns(conn, steps, needs)
-        if not failing:
-            raise  # no campaign explains it: nothing is answered from half a refresh
-        return _in_transaction(conn, lambda: _refresh(conn, steps, needs, failing=failing))
+    with refresh_lock(conn):
+        try:
+            return _in_transaction(conn, lambda: _refresh(conn, steps, needs))
+        except DATABASE_ERRORS:
+            failing = _failing_campaigns(conn, steps, needs)
+            if not failing:
+                raise  # no campaign explains it: nothing is answered from half a refresh
+            return _in_transaction(conn, lambda: _refresh(conn, steps, needs, failing=failing))
 
 
 def failing_campaigns(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -263,7 +270,7 @@ def has_failures_table(conn: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _in_transaction(conn: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
-    conn.begin()
+    begin_snapshot(conn)
     try:
         result = work()
     except BaseException:
@@ -284,7 +291,7 @@ def _failing_campaigns(
         conn.begin()
         try:
             _refresh(conn, steps, needs, only=only)
-        except duckdb.Error as exc:
+        except DATABASE_ERRORS as exc:
             return str(exc)
         finally:
             conn.rollback()
@@ -342,9 +349,11 @@ def _refresh(
             [list(failing)],
         )
         conn.execute(
-            f"insert or replace into {FAILURES_TABLE} "
+            f"insert into {FAILURES_TABLE} "
             "select unnest(?::varchar[]), unnest(?::varchar[]), "
-            "cast(timezone('UTC', current_timestamp) as timestamp)",
+            "cast(timezone('UTC', current_timestamp) as timestamp) "
+            "on conflict (campaign_id) do update "
+            "set reason = excluded.reason, failed_at = excluded.failed_at",
             [list(failing), list(failing.values())],
         )
     # why each campaign is in scope, and whether one failed before: a campaign left out of
@@ -392,15 +401,19 @@ def _refresh(
             # and only their rows inserted: the output is kept to the scope here, whatever
             # the model's own filters (they only save work)
             conn.execute(
-                f"insert into {step.relation} by name {_subquery(step.sql)} "
-                f"where campaign_id in (select campaign_id from {scope.relation})"
+                insert_by_name(
+                    conn,
+                    step.relation,
+                    f"{_subquery(step.sql)} "
+                    f"where campaign_id in (select campaign_id from {scope.relation})",
+                )
             )
         else:
             # dbt's delete+insert: the new rows replace the stored rows with their key
             _replace(
                 conn,
                 step,
-                f"{step.unique_key} in (select {step.unique_key} from temp.dds_refresh_rows)",
+                f"{step.unique_key} in (select {step.unique_key} from {_ROWS})",
             )
     high_water = max(newest.values(), default=-1)
     if due_later and failing:
@@ -408,7 +421,8 @@ def _refresh(
         # stay too, so that the next refresh runs them for those campaigns again
         return False
     conn.execute(
-        f"insert or replace into {STEPS_TABLE} select unnest(?::varchar[]), ?",
+        f"insert into {STEPS_TABLE} select unnest(?::varchar[]), ? "
+        "on conflict (model) do update set through_seq = excluded.through_seq",
         [[step.model for step in due], high_water],
     )
     if due_later:
@@ -442,18 +456,18 @@ def _rebuild_in_place(conn: duckdb.DuckDBPyConnection, step: Step) -> None:
     which is safe because neither reads its own table (the scope reads the state, the state
     only raw); every statement saved is its planning saved, on every refresh."""
     conn.execute(f"delete from {step.relation}")
-    conn.execute(f"insert into {step.relation} by name {_subquery(step.sql)}")
+    conn.execute(insert_by_name(conn, step.relation, _subquery(step.sql)))
 
 
 def _replace(conn: duckdb.DuckDBPyConnection, step: Step, delete_where: str) -> None:
     """Compute the step's rows first (its SQL may read the table it replaces rows of),
     then delete the stored rows matching ``delete_where`` and insert the new ones."""
-    conn.execute(f"create or replace temp table dds_refresh_rows as {_subquery(step.sql)}")
+    conn.execute(f"create temp table {_ROWS_NAME} as {_subquery(step.sql)}")
     conn.execute(f"delete from {step.relation} where {delete_where}")
-    conn.execute(f"insert into {step.relation} by name select * from temp.dds_refresh_rows")
-    conn.execute("drop table temp.dds_refresh_rows")
+    conn.execute(insert_by_name(conn, step.relation, f"select * from {_ROWS}"))
+    conn.execute(f"drop table {_ROWS}")
 
 
 def _subquery(sql: str) -> str:
     # the compiled model may end in a comment: close the parenthesis on a line of its own
-    return f"select * from (\n{sql}\n)"
+    return f"select * from (\n{sql}\n) as model_rows"

@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 
 from ingest.validation import MAX_TEXT
-from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.errors import DATABASE_ERRORS, ValidationError
 from ingest.warehouse.tables import COST_EVENTS, RESULT_SNAPSHOTS
 
 FILE_FORMATS = ("parquet", "csv", "jsonl", "json")
@@ -95,7 +95,7 @@ def stage(
             select = f"select * from {reader}"
         try:
             conn.execute(f"create temp table {STAGED} as {select}", [str(path)])
-        except duckdb.Error as exc:
+        except DATABASE_ERRORS as exc:
             raise ValidationError(f"Cannot read {path.name!r} as {fmt}: {exc}") from exc
         return
     if isinstance(source, pl.DataFrame):

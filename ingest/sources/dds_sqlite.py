@@ -266,7 +266,7 @@ def _campaigns_by_name(
         with deployed as (
             select campaign_id, campaign_name, occurred_at
             from raw.campaign_events
-            where event_type = 'deployed' and list_contains(?::varchar[], campaign_name)
+            where event_type = 'deployed' and campaign_name = any(?::varchar[])
         ),
 
         lifecycle as (

@@ -37,6 +37,7 @@ import duckdb
 # The one import from the warehouse up into ingest: every use of the connection first applies
 # the spool, whose rows are ingest's validated writes (DECISIONS.md, "Python packages by role").
 from ingest import spool as spool_module
+from ingest.warehouse.dialect import DUCKDB
 from ingest.warehouse.gate import (
     Gate,
     WarehouseBusyError,
@@ -71,6 +72,8 @@ def attach(conn: duckdb.DuckDBPyConnection, path: str | os.PathLike[str], deadli
 
 
 class Warehouse:
+    dialect = DUCKDB
+
     def __init__(
         self,
         settings: Settings,
@@ -100,6 +103,11 @@ class Warehouse:
     @property
     def path(self) -> str:
         return str(self.settings.warehouse_path)
+
+    @property
+    def address(self) -> str:
+        """What dbt is pointed at (DDS_WAREHOUSE): the file."""
+        return self.path
 
     @contextmanager
     def connect(

@@ -1,5 +1,8 @@
 """Errors that the boundary raises and the facade turns into ``{'status': 'error'}`` dicts."""
 
+import duckdb
+import psycopg
+
 
 class ValidationError(ValueError):
     """Input that cannot be stored as given. The message says what was wrong and how to fix it.
@@ -12,3 +15,12 @@ class ValidationError(ValueError):
         super().__init__(message)
         self.message = message
         self.context = context
+
+
+# What either warehouse engine raises for a statement it refused, and for a table that does
+# not exist (yet): one name each, so no module of ours names an engine's exceptions.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (duckdb.Error, psycopg.Error)
+MISSING_TABLE_ERRORS: tuple[type[BaseException], ...] = (
+    duckdb.CatalogException,
+    psycopg.errors.UndefinedTable,
+)

@@ -1,0 +1,98 @@
+"""Where the two warehouse engines differ, in one place (the Python half of the dialect edge;
+dbt's half is the ``postgres__``/``duckdb__`` dispatch macros).
+
+Every module of ours writes one SQL text for both engines; where DuckDB and PostgreSQL spell
+something differently, it asks here, by the connection's ``dialect``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+Dialect = Literal["duckdb", "postgres"]
+DUCKDB: Dialect = "duckdb"
+POSTGRES: Dialect = "postgres"
+
+# Advisory lock keys (PostgreSQL; arbitrary, fixed constants). APPEND_LOCK is taken by every
+# writing transaction just before it appends, so no reader ever sees a high-water seq while
+# a smaller one is still uncommitted (DESIGN.md: plain sequences break that invariant);
+# REFRESH_LOCK keeps two hosts from refreshing the marts at the same time.
+APPEND_LOCK = 0x44445301
+REFRESH_LOCK = 0x44445302
+
+
+def dialect_of(conn: Any) -> Dialect:
+    """The engine behind a connection of ours (a DuckDB connection has no ``dialect``)."""
+    return getattr(conn, "dialect", DUCKDB)
+
+
+def is_postgres(conn: Any) -> bool:
+    return dialect_of(conn) == POSTGRES
+
+
+def temp_table(conn: Any, name: str, select_sql: str) -> str:
+    """``create temp table name as select ...``, replacing one left by an earlier call on
+    the same connection (PostgreSQL has no ``create or replace`` for tables)."""
+    if is_postgres(conn):
+        return f"drop table if exists {name}; create temp table {name} as {select_sql}"
+    return f"create or replace temp table {name} as {select_sql}"
+
+
+def huge_integer(conn: Any) -> str:
+    """The type of an exact integer wider than 64 bits (money in micro-units, token counts
+    multiplied by prices): DuckDB's HUGEINT, PostgreSQL's numeric(38, 0)."""
+    return "numeric(38, 0)" if is_postgres(conn) else "hugeint"
+
+
+def lock_appends(conn: Any) -> None:
+    """In an open transaction on PostgreSQL, wait for the append lock (held to its end), so
+    appends commit in ``seq`` order (DESIGN.md); DuckDB has one writer and needs none. The
+    warehouse takes it for every writing use; a drain or load that opens its own transaction
+    takes it here."""
+    if is_postgres(conn):
+        conn.execute("select pg_advisory_xact_lock(?)", [APPEND_LOCK])
+
+
+def insert_by_name(conn: Any, relation: str, select_sql: str) -> str:
+    """``insert into relation`` the rows of ``select_sql``, matching columns by name (the
+    select yields every column of the table, in any order). PostgreSQL has no ``by name``:
+    the table's column list, read once per connection and relation, names them."""
+    if not is_postgres(conn):
+        return f"insert into {relation} by name {select_sql}"
+    columns = conn.columns.get(relation)
+    if columns is None:
+        schema, table = relation.split(".")
+        rows = conn.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+        columns = conn.columns[relation] = ", ".join(f'"{name}"' for (name,) in rows)
+    return f"insert into {relation} ({columns}) select {columns} from ({select_sql}) as by_name"
+
+
+@contextmanager
+def refresh_lock(conn: Any) -> Iterator[None]:
+    """On PostgreSQL, one host at a time refreshes the marts: a session-level lock taken
+    before the refresh's transaction begins (so its snapshot is taken after the previous
+    refresh committed) and released after it ends. DuckDB has one process at the file."""
+    if not is_postgres(conn):
+        yield
+        return
+    conn.execute("select pg_advisory_lock(?)", [REFRESH_LOCK])
+    try:
+        yield
+    finally:
+        conn.execute("select pg_advisory_unlock(?)", [REFRESH_LOCK])
+
+
+def begin_snapshot(conn: Any) -> None:
+    """Begin a transaction whose reads all see one snapshot (the refresh reads raw several
+    times): DuckDB's transactions always do; PostgreSQL's need repeatable read (its default,
+    read committed, takes a new snapshot per statement)."""
+    if is_postgres(conn) and not conn.in_transaction:
+        conn.begin("repeatable read")
+    else:
+        conn.begin()

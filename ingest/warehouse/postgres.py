@@ -1,0 +1,265 @@
+"""The PostgreSQL warehouse: the same contract as the DuckDB file's ``Warehouse``, for NovaOS
+on several hosts (README, "PostgreSQL: NovaOS on several hosts").
+
+``PostgresConnection`` makes a psycopg connection answer like a DuckDB one (``execute``
+returns something to fetch from, ``?`` placeholders, ``begin``/``commit``/``rollback``), so
+every module of ours runs one SQL text on both engines; where the SQL itself differs it asks
+``ingest/warehouse/dialect.py``.
+
+What differs from the file, and why:
+
+- **Several writers at once.** Every writing use runs in one transaction that first takes
+  the advisory lock ``APPEND_LOCK``: writers append one at a time, so a reader never sees a
+  high-water ``seq`` while a smaller one is still uncommitted (DESIGN.md), and the state
+  checks (the campaign exists, the lifecycle transition, carried-forward figures) read what
+  the write will be judged against. Reads take no lock.
+- **No gate, no snapshot file.** The server arbitrates; analysts connect with a read-only
+  role instead of reading a copy (README, "Least privileges").
+- **An outage loses nothing.** When the server does not answer, a write spools on this host
+  (``ingest/spool.py``, in ``Settings.warehouse_path``'s folder) as it does when the file is
+  busy, and the next use that reaches the server applies it, in order, first.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.types.string import TextLoader
+
+from ingest import spool as spool_module
+from ingest.warehouse import postgres_schema
+from ingest.warehouse.dialect import POSTGRES, lock_appends
+from ingest.warehouse.gate import WarehouseBusyError
+from ingest.warehouse.settings import Settings, redact
+
+# '...' strings, "..." identifiers, -- comments, or a ? placeholder
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?")
+
+
+def _numbered(sql: str) -> str:
+    """DuckDB's ``?`` placeholders as PostgreSQL's ``$1, $2, ...`` (outside strings)."""
+    counter = iter(range(1, 10**6))
+    return _TOKENS.sub(lambda m: f"${next(counter)}" if m.group(0) == "?" else m.group(0), sql)
+
+
+class PostgresConnection:
+    """A psycopg connection (autocommit; ``begin`` opens a transaction, nested ones become
+    savepoints) that answers like a DuckDB connection."""
+
+    dialect = POSTGRES
+
+    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+        self.raw = raw
+        self._cursor = psycopg.RawCursor(raw)
+        self._rows: list[tuple[Any, ...]] | None = None
+        self._depth = 0
+        self._sql: dict[str, str] = {}
+        # a table's column list, for dialect.insert_by_name (cleared with the plan's store)
+        self.columns: dict[str, str] = {}
+
+    # -- statements
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> PostgresConnection:
+        translated = self._sql.get(sql)
+        if translated is None:
+            translated = self._sql[sql] = _numbered(sql) if "?" in sql else sql
+        self._cursor.execute(translated, parameters or None)
+        # a write answers with its row count, as DuckDB's do
+        self._rows = None if self._cursor.description else [(self._cursor.rowcount,)]
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> PostgresConnection:
+        self._cursor.executemany(_numbered(sql), rows)
+        self._rows = [(self._cursor.rowcount,)]
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        if self._rows is not None:
+            rows, self._rows = self._rows, []
+            return rows
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        if self._rows is not None:
+            return self._rows.pop(0) if self._rows else None
+        return self._cursor.fetchone()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    # -- transactions
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    def begin(self, isolation: str | None = None) -> None:
+        if self._depth == 0:
+            self._cursor.execute(f"begin isolation level {isolation}" if isolation else "begin")
+        else:
+            self._cursor.execute(f"savepoint dds_{self._depth}")
+        self._depth += 1
+
+    def commit(self) -> None:
+        self._depth -= 1
+        self._cursor.execute(
+            "commit" if self._depth == 0 else f"release savepoint dds_{self._depth}"
+        )
+
+    def rollback(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._cursor.execute("rollback")
+        else:
+            self._cursor.execute(f"rollback to savepoint dds_{self._depth}")
+            self._cursor.execute(f"release savepoint dds_{self._depth}")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """A plain psycopg connection in UTC, autocommit, JSON read as text (as DuckDB gives it)."""
+    conn = psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC")
+    for json_type in ("json", "jsonb"):
+        conn.adapters.register_loader(json_type, TextLoader)
+    return conn
+
+
+class PostgresWarehouse:
+    """One connection per process to the PostgreSQL warehouse, with the DuckDB ``Warehouse``'s
+    contract (``connect``, ``transaction``, ``generation``, the spool)."""
+
+    dialect = POSTGRES
+
+    def __init__(
+        self,
+        settings: Settings,
+        before_snapshot: Callable[[Any], None] | None = None,
+    ) -> None:
+        assert settings.postgres_url is not None
+        self.settings = settings
+        self.url = settings.postgres_url
+        self._conn: PostgresConnection | None = None
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._schema_ready = False
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        self.spool = spool_module.Spool(spool_module.spool_path(settings.warehouse_path))
+        # Other hosts write at any time, so the warehouse may have changed before every use:
+        # generation moves on each one, and the facade's refresh asks the database (a scan of
+        # the raw high-water marks) whether anything did.
+        self.generation = 0
+        self.opened = 0
+        self.before_snapshot = before_snapshot
+
+    @property
+    def path(self) -> str:
+        """What messages name: the URL without its password."""
+        return redact(self.url)
+
+    @property
+    def address(self) -> str:
+        """What dbt is pointed at (the full URL; build.dbt_environment passes it by env)."""
+        return self.url
+
+    @contextmanager
+    def connect(self, *, spoolable: bool = False, reading: bool = False) -> Iterator[Any]:
+        """The process's connection. A use not declared ``reading`` runs in one transaction
+        under the append lock (committed at the end, rolled back on an exception).
+
+        An unreachable server raises WarehouseBusyError, so a ``spoolable`` write spools."""
+        with self._lock:
+            conn = self._connection()
+            if self._depth == 0 and self.spool.has_pending():
+                spool_module.drain(conn, self.spool)
+            self.generation += 1
+            writing = not reading and self._depth == 0
+            if writing:
+                conn.begin()
+                lock_appends(conn)
+            self._depth += 1
+            try:
+                yield conn
+            except BaseException:
+                if writing:
+                    self._rollback_quietly(conn)
+                raise
+            else:
+                if writing:
+                    conn.commit()
+            finally:
+                self._depth -= 1
+
+    @contextmanager
+    def transaction(self, *, spoolable: bool = False) -> Iterator[Any]:
+        with self.connect(spoolable=spoolable) as conn:
+            conn.begin()  # a savepoint inside the use's transaction when nested
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        raise NotImplementedError(
+            "A PostgreSQL warehouse is not copied file by file: back it up with pg_dump "
+            "(README, 'PostgreSQL: NovaOS on several hosts')."
+        )
+        yield  # pragma: no cover
+
+    def refresh_snapshot(self) -> None:
+        """No analysts' copy on PostgreSQL: analysts read the server with a read-only role."""
+        return None
+
+    def close(self, *, refresh_snapshot: bool = True) -> None:
+        with self._lock:
+            if self._conn is not None and self._depth == 0:
+                try:
+                    if self.spool.has_pending():
+                        spool_module.drain(self._conn, self.spool)
+                except psycopg.Error:
+                    pass  # still unreachable: the rows wait on disk for the next use
+                finally:
+                    self._conn.close()
+                    self._conn = None
+
+    # ------------------------------------------------------------------------------
+    def _connection(self) -> PostgresConnection:
+        if self._conn is not None and not self._conn.raw.closed and not self._conn.raw.broken:
+            return self._conn
+        self._conn = None
+        try:
+            raw = connect(self.url)
+            if not self._schema_ready:
+                postgres_schema.ensure_raw_schema(raw)
+                spool_module.ensure_applied_table(PostgresConnection(raw))
+                self._schema_ready = True
+        except psycopg.OperationalError as exc:
+            raise WarehouseBusyError(
+                f"The PostgreSQL warehouse {self.path} did not answer ({_reason(exc)}). "
+                "Nothing was lost: a write waits in this host's spool "
+                f"({self.spool.path}) and is applied when the server is back; a read "
+                "has to be retried then."
+            ) from exc
+        self._conn = PostgresConnection(raw)
+        self.opened += 1
+        return self._conn
+
+    def _rollback_quietly(self, conn: PostgresConnection) -> None:
+        try:
+            conn.rollback()
+        except psycopg.Error:
+            conn._depth = 0  # the connection broke; the server rolled back
+
+
+def _reason(exc: BaseException) -> str:
+    """The server's first line, with any password in it replaced."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@", r"\1***@", first)
