@@ -487,17 +487,33 @@ RAW_TABLES: tuple[RawTable, ...] = (
 # ---------------------------------------------------------------------------- derived
 
 
-def create_table_sql(table: RawTable) -> str:
-    """The table's DDL, as the declaration says it is."""
+# DuckDB's spelling of a type -> PostgreSQL's, where they differ. JSON is jsonb there (binary,
+# validated on insert; read back as text, as DuckDB gives it).
+_POSTGRES_TYPES = {"DOUBLE": "double precision", "JSON": "jsonb"}
+
+
+def column_type(column: Column, dialect: str = "duckdb") -> str:
+    """The column's SQL type in the dialect (``ingest.warehouse.dialect``'s names)."""
+    return _POSTGRES_TYPES.get(column.type, column.type) if dialect == "postgres" else column.type
+
+
+def create_table_sql(table: RawTable, dialect: str = "duckdb") -> str:
+    """The table's DDL, as the declaration says it is, in the dialect.
+
+    On PostgreSQL the ``unique`` columns get a UNIQUE constraint: several hosts write there,
+    and a retry that slips past ingest's anti-join is refused by the index. DuckDB keeps
+    them without one (DECISIONS.md: an index on a random key slowed bulk loads)."""
     lines = []
     for column in table.columns:
-        parts = [f'"{column.name}"', column.type]
+        parts = [f'"{column.name}"', column_type(column, dialect)]
         if not column.nullable:
             parts.append("not null")
         if column.default is not None:
             parts.append(f"default {column.default}")
         if column.primary_key:
             parts.append("primary key")
+        elif column.unique and dialect == "postgres":
+            parts.append("unique")
         parts.extend(f"check ({check})" for check in column.checks)
         lines.append(" ".join(parts))
     lines.extend(f"check ({check})" for check in table.checks)
