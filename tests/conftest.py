@@ -7,6 +7,7 @@ copied file works as it is).
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -20,10 +21,37 @@ from dds_api.facade import DDSIntegration
 from dds_api.samples.demo import SPEC_EXAMPLE_CONFIG
 from ingest.warehouse.settings import Settings
 from ingest.warehouse.tables import RAW_TABLES
+from tests.postgres_server import PostgresServer, find_postgres_bin
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 SPEC_CONFIG = SPEC_EXAMPLE_CONFIG
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (tests/postgres_server.py). Skipped where no
+    server binaries are installed, unless DDS_REQUIRE_POSTGRES=1 (CI), which fails instead."""
+    if find_postgres_bin() is None:
+        message = "PostgreSQL server binaries not found (Debian package `postgresql`)"
+        if os.environ.get("DDS_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message + " and DDS_REQUIRE_POSTGRES=1", pytrace=False)
+        pytest.skip(message)
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty database on the session's server: its URL. Dropped afterwards."""
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    url = postgres_server.create_database(name)
+    yield url
+    postgres_server.drop_database(name)
 
 
 def make_dds(path: Path, **settings: Any) -> DDSIntegration:
