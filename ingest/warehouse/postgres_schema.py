@@ -30,19 +30,27 @@ create table if not exists {RAW_SCHEMA}.schema_version (
 
 
 def raw_schema_sql() -> list[str]:
-    """Every statement that creates the current raw schema on PostgreSQL."""
+    """Every statement that creates the current raw schema on PostgreSQL, with the spool's
+    record of applied writes (in dbt's target schema, ``main``, as on DuckDB)."""
+    from ingest.spool import APPLIED_TABLE, APPLIED_TABLE_DDL
+
     return [
         f"create schema if not exists {RAW_SCHEMA}",
         _SCHEMA_VERSION_TABLE,
         f"create sequence if not exists {SEQUENCE}",
         *(create_table_sql(table, "postgres") for table in RAW_TABLES),
+        f"create schema if not exists {APPLIED_TABLE.split('.')[0]}",
+        APPLIED_TABLE_DDL,
     ]
 
 
 def schema_version(conn: Any) -> int:
     """The raw schema version of the server's warehouse (0 when it has none yet)."""
+    # pg_tables, not to_regclass(): the catalog cache is not refreshed by an advisory lock,
+    # so a host that waited for another's creation would not see its tables
     [(exists,)] = conn.execute(
-        "select to_regclass(%s) is not null", [f"{RAW_SCHEMA}.schema_version"]
+        "select exists (select from pg_tables where schemaname = %s and tablename = %s)",
+        [RAW_SCHEMA, "schema_version"],
     ).fetchall()
     if not exists:
         return 0

@@ -156,6 +156,18 @@ class RawTable:
             raise ValueError(f"raw.{self.name} requires the column(s) {', '.join(missing)}")
         return ", ".join(names)
 
+    def select_parameters(self, *names: str, dialect: str = "duckdb") -> str:
+        """``$1, $2, ...``: the select list of an ``insert ... select`` giving ``names`` as
+        parameters. On PostgreSQL each is cast to its column's type: a parameter in a select
+        list gets none there (a JSON one would be text), and one used again in the query's
+        WHERE would be deduced twice, differently."""
+        if dialect != "postgres":
+            return ", ".join(f"${n}" for n in range(1, len(names) + 1))
+        return ", ".join(
+            f"cast(${n} as {column_type(self.column(name), dialect)})"
+            for n, name in enumerate(names, start=1)
+        )
+
     def insert_into(self, *names: str) -> str:
         """``insert into raw.<table> (<names>)``: the head of an insert giving ``names``
         (``insert_columns`` checks them)."""
