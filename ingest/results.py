@@ -212,8 +212,10 @@ def latest_figures(
 ) -> dict[str, int | Decimal | None] | None:
     """The latest value of each figure that ``source`` reported for the campaign (None for a
     figure it never reported); None if it has no snapshot."""
+    # the reported values in order, the last of them (one spelling for both engines)
     latest = ", ".join(
-        f"last({column} order by occurred_at, seq) filter (where {column} is not null)"
+        f"(array_agg({column} order by occurred_at, seq) filter (where {column} is not null))"
+        f"[count({column})]"
         for column in FIGURE_COLUMN_NAMES
     )
     row = conn.execute(
