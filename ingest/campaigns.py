@@ -181,7 +181,7 @@ def _transition_rule(conn: duckdb.DuckDBPyConnection, event_type: str) -> tuple[
     """The states ``event_type`` may follow and the state it leads to (the lifecycle seed)."""
     row = conn.execute(
         f"""
-        select list(from_status), min(to_status)
+        select array_agg(from_status), min(to_status)
         from {LIFECYCLE_TABLE}
         where event_type = ? and from_status is not null
         """,

@@ -30,6 +30,7 @@ from ingest.validation import (
     require_mapping,
     utc_now,
 )
+from ingest.warehouse.dialect import DUCKDB, POSTGRES, dialect_of
 from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.tables import COST_EVENTS
 
@@ -37,12 +38,26 @@ TOKEN_FIELDS = tuple(pricing.TOKEN_UNITS.values())
 # the keys a call may give, and those it must (declared in ingest/warehouse/tables.py)
 COST_FIELDS = COST_EVENTS.call_keys()
 REQUIRED_FIELDS = COST_EVENTS.required_call_keys()
-INSERT_COST = COST_EVENTS.insert_into(
+_COST_COLUMNS = (
     "cost_id", "campaign_id", "operation", "provider", "cost_usd", "model", "input_tokens",
     "output_tokens", "units", "details", "idempotency_key", "occurred_at", "ingested_at",
     "item", "cache_creation_input_tokens", "cache_read_input_tokens", "price_effective_from",
     "batch_id",
 )  # fmt: skip
+INSERT_COST = COST_EVENTS.insert_into(*_COST_COLUMNS)
+# One statement per single cost, per engine: the insert itself checks that the campaign
+# exists ($2 is the campaign id).
+_RECORD_COST = {
+    dialect: f"""
+        {INSERT_COST}
+        select {COST_EVENTS.select_parameters(*_COST_COLUMNS, dialect=dialect)}
+        where exists (
+            select 1 from raw.campaign_events
+            where campaign_id = $2 and event_type = 'deployed'
+        )
+        """
+    for dialect in (DUCKDB, POSTGRES)
+}
 # Usage fields that the spec's example passes inside 'details'; we lift them into columns.
 _DETAIL_USAGE_FIELDS = ("model", "input_tokens", "output_tokens")
 # The keys of an Anthropic Messages API response's `usage` object. Only the token counts are
@@ -225,14 +240,7 @@ def record_cost(
     # the insert's result is its row count, not RETURNING (bench/README.md, "Measured
     # history")
     [(inserted,)] = conn.execute(
-        f"""
-        {INSERT_COST}
-        select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
-        where exists (
-            select 1 from raw.campaign_events
-            where campaign_id = $2 and event_type = 'deployed'
-        )
-        """,
+        _RECORD_COST[dialect_of(conn)],
         [
             cost_id,
             campaign_id,

@@ -300,12 +300,16 @@ def _now() -> str:
 # ------------------------------------------------------------------------ applying rows
 
 
+# The record of applied spool rows (both engines spell it the same; on PostgreSQL it is
+# created with the raw schema, ingest/warehouse/postgres_schema.py).
+APPLIED_TABLE_DDL = (
+    f"create table if not exists {APPLIED_TABLE} "
+    "(spool_id varchar primary key, applied_at timestamp not null)"
+)
+
+
 def ensure_applied_table(conn: duckdb.DuckDBPyConnection) -> None:
-    """The record of applied spool rows (both engines spell it the same)."""
-    conn.execute(
-        f"create table if not exists {APPLIED_TABLE} "
-        "(spool_id varchar primary key, applied_at timestamp not null)"
-    )
+    conn.execute(APPLIED_TABLE_DDL)
 
 
 def drain(conn: duckdb.DuckDBPyConnection, spool: Spool) -> int:

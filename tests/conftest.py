@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +54,12 @@ def postgres_database(postgres_server: PostgresServer) -> Iterator[str]:
     postgres_server.drop_database(name)
 
 
-def make_dds(path: Path, **settings: Any) -> DDSIntegration:
-    return DDSIntegration(Settings(warehouse_path=path, **settings))
+def make_dds(address: Path | str, **settings: Any) -> DDSIntegration:
+    """A facade over the warehouse at ``address``: a DuckDB file's path, or a PostgreSQL URL
+    (whose host-local state, the spool, goes to $DDS_STATE_DIR: each test sets its own)."""
+    if isinstance(address, str) and address.startswith("postgresql://"):
+        return DDSIntegration(Settings.for_postgres(address, **settings))
+    return DDSIntegration(Settings(warehouse_path=Path(address), **settings))
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +68,27 @@ def template_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dds = make_dds(path)  # runs dbt to build seeds and views
     dds.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def template_postgres(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The same template on the session's PostgreSQL server: a database built once by dbt
+    (its name), which each test's database is created from (CREATE DATABASE ... TEMPLATE)."""
+    name = "dds_template"
+    state = tmp_path_factory.mktemp("template-state")
+    previous = os.environ.get("DDS_STATE_DIR")
+    os.environ["DDS_STATE_DIR"] = str(state)
+    try:
+        dds = make_dds(postgres_server.create_database(name))
+        dds.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DDS_STATE_DIR", None)
+        else:
+            os.environ["DDS_STATE_DIR"] = previous
+    return name
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +107,62 @@ def warehouse_path(template_warehouse: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def dds(warehouse_path: Path) -> Iterator[DDSIntegration]:
-    integration = make_dds(warehouse_path)
+def backend() -> str:
+    """The warehouse engine a test runs on. DuckDB here; the facade's and ingest's suites
+    (tests/dds_api, tests/ingest) run each test on both engines (their conftest.py)."""
+    return "duckdb"
+
+
+@pytest.fixture
+def new_warehouse(
+    backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[], str]:
+    """Makes fresh warehouses, built like the template, on the test's engine: each call
+    answers a new one's address (a DuckDB file's path or a PostgreSQL URL)."""
+    numbers = itertools.count(1)
+    if backend == "duckdb":
+        template = request.getfixturevalue("template_warehouse")
+
+        def new_file() -> str:
+            path = tmp_path / f"dds-{next(numbers)}.duckdb"
+            shutil.copy(template, path)
+            return str(path)
+
+        return new_file
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    template_name = request.getfixturevalue("template_postgres")
+    monkeypatch.setenv("DDS_STATE_DIR", str(tmp_path / "state"))  # this test's spool
+    created: list[str] = []
+
+    def new_database() -> str:
+        name = f"test_{os.getpid()}_{next(_database_numbers)}"
+        created.append(name)
+        return server.create_database(name, template=template_name)
+
+    def drop_all() -> None:
+        for name in created:
+            server.drop_database(name)
+
+    request.addfinalizer(drop_all)
+    return new_database
+
+
+@pytest.fixture
+def warehouse_address(
+    backend: str, request: pytest.FixtureRequest, new_warehouse: Callable[[], str]
+) -> str:
+    """The test's warehouse on its engine: ``warehouse_path`` on DuckDB, else a database."""
+    if backend == "duckdb":
+        return str(request.getfixturevalue("warehouse_path"))
+    return new_warehouse()
+
+
+@pytest.fixture
+def dds(warehouse_address: str) -> Iterator[DDSIntegration]:
+    integration = make_dds(warehouse_address)
     yield integration
     integration.close()
 
@@ -101,7 +180,7 @@ def raw_state(dds: DDSIntegration) -> dict[str, Any]:
     """Every raw table's rows, to prove that a refused call changed nothing."""
     with dds.warehouse.connect() as conn:
         return {
-            table.name: conn.execute(f"select * from raw.{table.name} order by all").fetchall()
+            table.name: sorted(conn.execute(f"select * from raw.{table.name}").fetchall(), key=repr)
             for table in RAW_TABLES
         }
 

@@ -39,6 +39,7 @@ import polars as pl
 import pyarrow as pa
 
 from ingest.pricing import pricing_sql
+from ingest.warehouse.staging import duckdb_side
 from ingest.warehouse.tables import (
     CAMPAIGN_EVENTS,
     COST_EVENTS,
@@ -166,11 +167,12 @@ def generate(
         cost_columns = _existing_columns(conn, "cost_events")
         snapshot_nullable = _figures_nullable(conn)
         has_sendgrid = "sg_event_id" in _existing_columns(conn, "sendgrid_events")
-    with dds.warehouse.transaction() as conn:
-        lifecycle = _insert_campaign_events(conn, plan)
-        snapshots = _insert_snapshots(conn, plan, snapshot_nullable)
-        costs = _insert_costs(conn, rng, plan, cost_events, cost_columns, token)
-        sendgrid = _insert_sendgrid(conn, rng, plan, token) if has_sendgrid else 0
+    # Arrow tables appended by DuckDB (on PostgreSQL, on a DuckDB side copied to the server)
+    with dds.warehouse.transaction() as conn, duckdb_side(conn) as side:
+        lifecycle = _insert_campaign_events(side, plan)
+        snapshots = _insert_snapshots(side, plan, snapshot_nullable)
+        costs = _insert_costs(side, rng, plan, cost_events, cost_columns, token)
+        sendgrid = _insert_sendgrid(side, rng, plan, token) if has_sendgrid else 0
     return SyntheticSummary(
         campaigns=campaigns,
         campaign_events=lifecycle,

@@ -12,16 +12,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import duckdb
 
 from ingest import costs, results
-from ingest.bulk import checks, quarantine
+from ingest.bulk import checks, on_postgres, quarantine
 from ingest.bulk.reading import STAGED, Source, check_columns, chunks, label, stage
 from ingest.loads import new_load_id, record_load
 from ingest.validation import utc_now
 from ingest.warehouse.errors import ValidationError
+from ingest.warehouse.staging import duckdb_side
 from ingest.warehouse.tables import COST_EVENTS, RESULT_SNAPSHOTS, SENDGRID_EVENTS, RawTable
 
 KINDS = ("costs", "results", "sendgrid_events")
@@ -73,7 +75,7 @@ class LoadSummary:
 
 
 def load(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Any,
     kind: str,
     source: Source,
     *,
@@ -85,9 +87,26 @@ def load(
 
     Raises ValidationError (nothing written) when the input as a whole is unusable: an
     unknown kind or format, a missing file, or columns that are missing or unknown.
+
+    The load is DuckDB SQL; on a PostgreSQL warehouse it runs on a DuckDB side holding the
+    stored rows it reads (``ingest/bulk/on_postgres.py``), in the caller's transaction.
     """
     if kind not in KINDS:
         raise ValidationError(f"Unknown kind {kind!r}; choose one of: {', '.join(KINDS)}.")
+    with duckdb_side(conn) as side:
+        mirror = None if side is conn else partial(on_postgres.mirror_stored_rows, conn)
+        return _load(side, kind, source, file_format, campaign_arg, progress, mirror)
+
+
+def _load(
+    conn: duckdb.DuckDBPyConnection,
+    kind: str,
+    source: Source,
+    file_format: str | None,
+    campaign_arg: str,
+    progress: Progress | None,
+    mirror: Callable[[duckdb.DuckDBPyConnection, str, str], None] | None,
+) -> LoadSummary:
     started = time.perf_counter()
     started_at = utc_now()
     batch_id = new_load_id()
@@ -96,6 +115,8 @@ def load(
     # input order (rowid), which names each row in the quarantine; inside a transaction
     # rowids are provisional.
     stage(conn, kind, source, file_format)
+    if mirror is not None:
+        mirror(conn, kind, campaign_arg)
     conn.begin()
     try:
         quarantine.create_refused(conn)

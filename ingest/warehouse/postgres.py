@@ -239,7 +239,6 @@ class PostgresWarehouse:
             raw = connect(self.url)
             if not self._schema_ready:
                 postgres_schema.ensure_raw_schema(raw)
-                spool_module.ensure_applied_table(PostgresConnection(raw))
                 self._schema_ready = True
         except psycopg.OperationalError as exc:
             raise WarehouseBusyError(

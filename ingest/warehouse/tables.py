@@ -156,6 +156,18 @@ class RawTable:
             raise ValueError(f"raw.{self.name} requires the column(s) {', '.join(missing)}")
         return ", ".join(names)
 
+    def select_parameters(self, *names: str, dialect: str = "duckdb") -> str:
+        """``$1, $2, ...``: the select list of an ``insert ... select`` giving ``names`` as
+        parameters. On PostgreSQL each is cast to its column's type: a parameter in a select
+        list gets none there (a JSON one would be text), and one used again in the query's
+        WHERE would be deduced twice, differently."""
+        if dialect != "postgres":
+            return ", ".join(f"${n}" for n in range(1, len(names) + 1))
+        return ", ".join(
+            f"cast(${n} as {column_type(self.column(name), dialect)})"
+            for n, name in enumerate(names, start=1)
+        )
+
     def insert_into(self, *names: str) -> str:
         """``insert into raw.<table> (<names>)``: the head of an insert giving ``names``
         (``insert_columns`` checks them)."""
@@ -487,17 +499,33 @@ RAW_TABLES: tuple[RawTable, ...] = (
 # ---------------------------------------------------------------------------- derived
 
 
-def create_table_sql(table: RawTable) -> str:
-    """The table's DDL, as the declaration says it is."""
+# DuckDB's spelling of a type -> PostgreSQL's, where they differ. JSON is jsonb there (binary,
+# validated on insert; read back as text, as DuckDB gives it).
+_POSTGRES_TYPES = {"DOUBLE": "double precision", "JSON": "jsonb"}
+
+
+def column_type(column: Column, dialect: str = "duckdb") -> str:
+    """The column's SQL type in the dialect (``ingest.warehouse.dialect``'s names)."""
+    return _POSTGRES_TYPES.get(column.type, column.type) if dialect == "postgres" else column.type
+
+
+def create_table_sql(table: RawTable, dialect: str = "duckdb") -> str:
+    """The table's DDL, as the declaration says it is, in the dialect.
+
+    On PostgreSQL the ``unique`` columns get a UNIQUE constraint: several hosts write there,
+    and a retry that slips past ingest's anti-join is refused by the index. DuckDB keeps
+    them without one (DECISIONS.md: an index on a random key slowed bulk loads)."""
     lines = []
     for column in table.columns:
-        parts = [f'"{column.name}"', column.type]
+        parts = [f'"{column.name}"', column_type(column, dialect)]
         if not column.nullable:
             parts.append("not null")
         if column.default is not None:
             parts.append(f"default {column.default}")
         if column.primary_key:
             parts.append("primary key")
+        elif column.unique and dialect == "postgres":
+            parts.append("unique")
         parts.extend(f"check ({check})" for check in column.checks)
         lines.append(" ".join(parts))
     lines.extend(f"check ({check})" for check in table.checks)

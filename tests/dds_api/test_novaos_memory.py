@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -29,9 +29,9 @@ def sample(dds: DDSIntegration) -> DDSIntegration:
 
 
 def test_spec_snippet_runs_unchanged(
-    sample: DDSIntegration, warehouse_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample: DDSIntegration, warehouse_address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
+    monkeypatch.setenv("DDS_WAREHOUSE", warehouse_address)
     # --- the spec's "Query DDS data via NovaOS memory", with the import path changed
     memory = get_memory()
 
@@ -336,7 +336,7 @@ def test_export_follows_changes_and_touches_only_what_changed(
 
 
 def test_export_refuses_what_novaos_would_refuse_and_writes_nothing(
-    dds: DDSIntegration, campaign_id: str, novaos: Path, template_warehouse: Path
+    dds: DDSIntegration, campaign_id: str, novaos: Path, new_warehouse: Callable[[], str]
 ) -> None:
     """NovaOS' own cost row pointing at a DDS agent: deleting that agent (it left our
     warehouse) would break NovaOS' foreign key, so the export fails whole."""
@@ -347,9 +347,7 @@ def test_export_refuses_what_novaos_would_refuse_and_writes_nothing(
             "VALUES ('2026-01-04T00:00:00.000001', ?, 'gpt', 'review', 1.0)",
             [campaign_id],
         )
-    other_path = novaos.parent / "other.duckdb"  # a warehouse without that campaign
-    shutil.copy(template_warehouse, other_path)
-    other = make_dds(other_path)
+    other = make_dds(new_warehouse())  # a warehouse without that campaign
     try:
         before = novaos_db.table_rows(novaos)
         with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
@@ -359,9 +357,9 @@ def test_export_refuses_what_novaos_would_refuse_and_writes_nothing(
         other.close()
 
 
-def test_export_cli(sample: DDSIntegration, warehouse_path: Path, novaos: Path,
+def test_export_cli(sample: DDSIntegration, warehouse_address: str, novaos: Path,
                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
+    monkeypatch.setenv("DDS_WAREHOUSE", warehouse_address)
     result = CliRunner().invoke(main, ["export-novaos", str(novaos)])
     assert result.exit_code == 0, result.output
     assert "8 agents, 21 costs, 3 revenue, 77 system_metrics (109 inserted" in result.output

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -35,14 +34,11 @@ def _rows(dds: DDSIntegration, table: str) -> list[tuple[object, ...]]:
 
 
 @pytest.fixture
-def second_warehouse(template_warehouse: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "second" / "dds.duckdb"
-    path.parent.mkdir()
-    shutil.copy(template_warehouse, path)
-    return path
+def second_warehouse(new_warehouse: Callable[[], str]) -> str:
+    return new_warehouse()
 
 
-def test_the_same_seed_gives_the_same_rows(dds: DDSIntegration, second_warehouse: Path) -> None:
+def test_the_same_seed_gives_the_same_rows(dds: DDSIntegration, second_warehouse: str) -> None:
     first = generate(dds, campaigns=25, cost_events=3000, seed=7)
     other = make_dds(second_warehouse)
     try:
@@ -54,7 +50,7 @@ def test_the_same_seed_gives_the_same_rows(dds: DDSIntegration, second_warehouse
         other.close()
 
 
-def test_another_seed_gives_other_rows(dds: DDSIntegration, second_warehouse: Path) -> None:
+def test_another_seed_gives_other_rows(dds: DDSIntegration, second_warehouse: str) -> None:
     generate(dds, campaigns=10, cost_events=500, seed=1)
     other = make_dds(second_warehouse)
     try:
@@ -117,7 +113,7 @@ def test_events_are_consistent_with_their_campaigns(dds: DDSIntegration) -> None
 
 
 def test_spend_follows_the_plan_not_the_number_of_events(
-    dds: DDSIntegration, second_warehouse: Path
+    dds: DDSIntegration, second_warehouse: str
 ) -> None:
     generate(dds, campaigns=30, cost_events=2000, seed=5)
     other = make_dds(second_warehouse)
@@ -148,9 +144,9 @@ def test_the_facade_reads_synthetic_campaigns(dds: DDSIntegration) -> None:
 
 
 def test_demo_generates_synthetic_campaigns(
-    warehouse_path: Path, monkeypatch: pytest.MonkeyPatch
+    warehouse_address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
+    monkeypatch.setenv("DDS_WAREHOUSE", warehouse_address)
     result = CliRunner().invoke(main, ["demo", "--campaigns", "12", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "Generated 12 synthetic campaigns" in result.output

@@ -11,10 +11,8 @@ snapshot, whatever the order of arrival, the gaps and the ties.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -52,47 +50,44 @@ snapshots = st.lists(
 )
 @given(reported=snapshots)
 def test_write_check_and_marts_carry_figures_alike(
-    template_warehouse: Path, reported: list[tuple[int, dict]]
+    new_warehouse: Callable[[], str], reported: list[tuple[int, dict]]
 ) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "dds.duckdb"
-        shutil.copy(template_warehouse, path)
-        dds = make_dds(path)
-        try:
-            campaign_id = dds.deploy_campaign(SPEC_CONFIG)["campaign_id"]
-            accepted = 0
-            for minutes, figures in reported:
-                occurred_at = (START + timedelta(minutes=minutes)).isoformat()
-                result = dds.log_dds_results(
-                    campaign_id, {"stage": "outreach", "occurred_at": occurred_at, **figures}
-                )
-                # a contradiction is refused (and stores nothing); the rest are stored
-                assert result["status"] in ("logged", "error"), result
-                accepted += result["status"] == "logged"
+    dds = make_dds(new_warehouse())  # one fresh warehouse per example
+    try:
+        campaign_id = dds.deploy_campaign(SPEC_CONFIG)["campaign_id"]
+        accepted = 0
+        for minutes, figures in reported:
+            occurred_at = (START + timedelta(minutes=minutes)).isoformat()
+            result = dds.log_dds_results(
+                campaign_id, {"stage": "outreach", "occurred_at": occurred_at, **figures}
+            )
+            # a contradiction is refused (and stores nothing); the rest are stored
+            assert result["status"] in ("logged", "error"), result
+            accepted += result["status"] == "logged"
 
-            with dds.read(needs=("int_result_snapshots_carried_forward",)) as conn:
-                in_marts = {
-                    row[0]: dict(zip(FIGURE_FIELDS, row[1:], strict=True))
-                    for row in conn.execute(
-                        f"""
-                        select snapshot_id, {", ".join(FIGURE_COLUMN_NAMES)}
-                        from intermediate.int_result_snapshots_carried_forward
-                        where campaign_id = ?
-                        """,
-                        [campaign_id],
-                    ).fetchall()
-                }
-                # the write check's figures for every stored snapshot: a candidate that gives
-                # nothing, slotted in before them all, changes none of them
-                nothing = [None] * len(FIGURE_FIELDS)
-                at_write = merged_snapshots(
-                    conn, campaign_id, since=START - timedelta(days=1), candidate=("-", nothing)
-                )
-            at_write.pop("-")
-            assert len(in_marts) == accepted
-            assert at_write == in_marts
-            for figures in in_marts.values():
-                assert figures["leads_qualified"] <= figures["leads_found"]
-                assert figures["emails_opened"] <= figures["emails_sent"]
-        finally:
-            dds.close()
+        with dds.read(needs=("int_result_snapshots_carried_forward",)) as conn:
+            in_marts = {
+                row[0]: dict(zip(FIGURE_FIELDS, row[1:], strict=True))
+                for row in conn.execute(
+                    f"""
+                    select snapshot_id, {", ".join(FIGURE_COLUMN_NAMES)}
+                    from intermediate.int_result_snapshots_carried_forward
+                    where campaign_id = ?
+                    """,
+                    [campaign_id],
+                ).fetchall()
+            }
+            # the write check's figures for every stored snapshot: a candidate that gives
+            # nothing, slotted in before them all, changes none of them
+            nothing = [None] * len(FIGURE_FIELDS)
+            at_write = merged_snapshots(
+                conn, campaign_id, since=START - timedelta(days=1), candidate=("-", nothing)
+            )
+        at_write.pop("-")
+        assert len(in_marts) == accepted
+        assert at_write == in_marts
+        for figures in in_marts.values():
+            assert figures["leads_qualified"] <= figures["leads_found"]
+            assert figures["emails_opened"] <= figures["emails_sent"]
+    finally:
+        dds.close()

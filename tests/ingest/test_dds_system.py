@@ -83,9 +83,9 @@ def dds_home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def connected(warehouse_path: Path, dds_home: Path) -> Iterator[DDSIntegration]:
+def connected(warehouse_address: str, dds_home: Path) -> Iterator[DDSIntegration]:
     """A facade whose DDS_HOME is the folder above (short SQLite timeout for lock tests)."""
-    integration = make_dds(warehouse_path, dds_home=dds_home, dds_db_timeout_seconds=0.1)
+    integration = make_dds(warehouse_address, dds_home=dds_home, dds_db_timeout_seconds=0.1)
     yield integration
     integration.close()
 
@@ -128,14 +128,14 @@ def test_without_dds_home_deploy_works_and_nothing_is_read(dds: DDSIntegration) 
 
 @pytest.mark.parametrize("broken", ["missing_folder", "missing_entry_point"])
 def test_wrong_dds_home_refuses_deploy_with_setup_instructions(
-    warehouse_path: Path, dds_home: Path, broken: str
+    warehouse_address: str, dds_home: Path, broken: str
 ) -> None:
     if broken == "missing_folder":
         home, missing = dds_home.parent / "nowhere", "not an existing folder"
     else:
         (dds_home / "src/outreach_agent.py").unlink()
         home, missing = dds_home, "src/outreach_agent.py"
-    dds = make_dds(warehouse_path, dds_home=home)
+    dds = make_dds(warehouse_address, dds_home=home)
     try:
         before = raw_state(dds)
         result = dds.deploy_campaign(SPEC_CONFIG)
@@ -196,12 +196,12 @@ def test_settings_read_dds_home_from_the_environment(
 
 
 def test_dds_home_set_while_the_process_runs_is_used(
-    warehouse_path: Path, dds_home: Path, monkeypatch: pytest.MonkeyPatch
+    warehouse_address: str, dds_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """get_dds() keeps one facade per process: DDS_HOME set (or changed) after it was made
     connects the DDS system without a restart."""
     monkeypatch.delenv("DDS_HOME", raising=False)
-    dds = DDSIntegration(Settings.from_env(warehouse_path))
+    dds = DDSIntegration(Settings.from_env(warehouse_address))
     try:
         campaign_id = deploy(dds)
         assert dds.dds_path is None and dds.sync_dds_databases()["status"] == "not_configured"
@@ -527,7 +527,7 @@ def test_click_rate_is_zero_in_the_facade_before_any_email(
 
 
 def test_sync_cli(
-    dds: DDSIntegration, warehouse_path: Path, dds_home: Path, monkeypatch: pytest.MonkeyPatch
+    dds: DDSIntegration, warehouse_address: str, dds_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from click.testing import CliRunner
 
@@ -537,7 +537,7 @@ def test_sync_cli(
     deploy(dds, "Bad")  # matched, so validated: opened > sent
     dds.close()
     write_campaigns_db(dds_home, dds_row(), dds_row("Not ours"), dds_row("Bad", emails_opened=99))
-    monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
+    monkeypatch.setenv("DDS_WAREHOUSE", warehouse_address)
     monkeypatch.setenv("DDS_HOME", str(dds_home))
     first = CliRunner().invoke(main, ["sync-dds"])
     assert first.exit_code == 0, first.output

@@ -30,9 +30,9 @@ def load_ids(dds: DDSIntegration) -> dict[str, list[str | None]]:
 
 
 def test_single_calls_bulk_loads_and_spool_drains_each_stamp_their_rows(
-    warehouse_path: Path, tmp_path: Path
+    warehouse_address: str, tmp_path: Path
 ) -> None:
-    dds = make_dds(warehouse_path)
+    dds = make_dds(warehouse_address)
     cid = dds.deploy_campaign(SPEC_CONFIG)["campaign_id"]
     dds.start_campaign(cid)
     dds.log_dds_costs(cid, {"operation": "scoring", "provider": "anthropic", "cost": 0.15})
@@ -51,7 +51,7 @@ def test_single_calls_bulk_loads_and_spool_drains_each_stamp_their_rows(
     snapshot = parse_results({"stage": "outreach", "leads_found": 9})
     dds.warehouse.spool.append(spool.results_write(cid, snapshot))
     dds.close()
-    dds = make_dds(warehouse_path)
+    dds = make_dds(warehouse_address)
     ids = load_ids(dds)
     with dds.warehouse.connect() as conn:
         batches = dict(conn.execute("select batch_id, kind from raw.ingest_batches").fetchall())

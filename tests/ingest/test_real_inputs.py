@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -542,13 +543,13 @@ def test_results_in_bulk_carry_forward_and_refuse_inconsistent_snapshots(
 
 
 def test_cli_ingest_prints_the_summary(
-    dds: DDSIntegration, campaign_id: str, tmp_path: Path, warehouse_path: Path,
+    dds: DDSIntegration, campaign_id: str, tmp_path: Path, warehouse_address: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     path = tmp_path / "costs.csv"
     path.write_text(COSTS_CSV.format(cid=campaign_id))
     dds.close()
-    monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
+    monkeypatch.setenv("DDS_WAREHOUSE", warehouse_address)
     result = CliRunner().invoke(main, ["ingest", "costs", str(path), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
@@ -609,14 +610,11 @@ COMPARED = (
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_shuffled_delivery_gives_the_same_numbers(
-    template_warehouse: Path, tmp_path: Path, seed: int
+    new_warehouse: Callable[[], str], seed: int
 ) -> None:
     figures = []
-    for label, shuffle in (("in_order", False), ("shuffled", True)):
-        path = tmp_path / label / "dds.duckdb"
-        path.parent.mkdir()
-        shutil.copy(template_warehouse, path)
-        dds = make_dds(path)
+    for shuffle in (False, True):
+        dds = make_dds(new_warehouse())
         cid = dds.deploy_campaign(SPEC_CONFIG)["campaign_id"]
         events = activity(cid)
         if shuffle:
