@@ -208,13 +208,22 @@ class PostgresWarehouse:
             self._depth += 1
             try:
                 yield conn
+                if writing:
+                    conn.commit()
+            except psycopg.OperationalError as exc:
+                if writing:
+                    self._rollback_quietly(conn)
+                if not conn.raw.broken:
+                    raise
+                # the server went away mid-use, which it rolled back: the write may spool
+                # like one that found the server down (only a server lost between
+                # committing and answering the commit would leave it applied twice)
+                self._conn = None
+                raise WarehouseBusyError(self._unreachable(exc)) from exc
             except BaseException:
                 if writing:
                     self._rollback_quietly(conn)
                 raise
-            else:
-                if writing:
-                    conn.commit()
             finally:
                 self._depth -= 1
 
@@ -264,15 +273,18 @@ class PostgresWarehouse:
                 postgres_schema.ensure_raw_schema(raw)
                 self._schema_ready = True
         except psycopg.OperationalError as exc:
-            raise WarehouseBusyError(
-                f"The PostgreSQL warehouse {self.path} did not answer ({_reason(exc)}). "
-                "Nothing was lost: a write waits in this host's spool "
-                f"({self.spool.path}) and is applied when the server is back; a read "
-                "has to be retried then."
-            ) from exc
+            raise WarehouseBusyError(self._unreachable(exc)) from exc
         self._conn = PostgresConnection(raw)
         self.opened += 1
         return self._conn
+
+    def _unreachable(self, exc: BaseException) -> str:
+        return (
+            f"The PostgreSQL warehouse {self.path} did not answer ({_reason(exc)}). "
+            "Nothing was lost: a write waits in this host's spool "
+            f"({self.spool.path}) and is applied when the server is back; a read "
+            "has to be retried then."
+        )
 
     def _rollback_quietly(self, conn: PostgresConnection) -> None:
         try:
