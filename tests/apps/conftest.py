@@ -1,6 +1,5 @@
 """Every test here that opens a warehouse runs on both engines: the DuckDB file and
-PostgreSQL (tests/conftest.py: ``backend``, ``warehouse_address``, ``new_warehouse``); the
-fresh-clone path (test_build_and_demo.py) is the DuckDB default's own."""
+PostgreSQL (tests/conftest.py: ``backend``, ``warehouse_address``, ``new_warehouse``)."""
 
 from __future__ import annotations
 

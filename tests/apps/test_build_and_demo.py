@@ -3,8 +3,6 @@ data tests, unit tests) and prints the reports; `dds build` passes on that wareh
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
@@ -12,12 +10,14 @@ from dds_api.apps.cli import main
 
 
 @pytest.fixture
-def demo_env(warehouse_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
-    return warehouse_path
+def demo_env(warehouse_address: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DDS_WAREHOUSE", warehouse_address)
+    return warehouse_address
 
 
-def test_demo_loads_builds_tests_and_reports(demo_env: Path) -> None:
+# the README's one command, on the default file and on a PostgreSQL server
+@pytest.mark.parametrize("backend", ["duckdb", "postgres"])
+def test_demo_loads_builds_tests_and_reports(demo_env: str) -> None:
     result = CliRunner().invoke(main, ["demo"])
     assert result.exit_code == 0, result.output
     out = result.output
