@@ -41,7 +41,7 @@ INSERT_COST = COST_EVENTS.insert_into(
     "cost_id", "campaign_id", "operation", "provider", "cost_usd", "model", "input_tokens",
     "output_tokens", "units", "details", "idempotency_key", "occurred_at", "ingested_at",
     "item", "cache_creation_input_tokens", "cache_read_input_tokens", "price_effective_from",
-    "batch_id",
+    "batch_id", "variant",
 )  # fmt: skip
 # Usage fields that the spec's example passes inside 'details'; we lift them into columns.
 _DETAIL_USAGE_FIELDS = ("model", "input_tokens", "output_tokens")
@@ -65,6 +65,7 @@ class CostEvent:
     idempotency_key: str | None
     occurred_at: datetime
     price_effective_from: date | None = None  # set once priced
+    variant: str | None = None  # the A/B test variant the money was spent on
 
     @property
     def input_tokens(self) -> int | None:
@@ -123,6 +124,7 @@ def parse_cost(costs: object) -> CostEvent:
         occurred_at=utc_now()
         if occurred_at is None
         else parse_timestamp(occurred_at, "occurred_at"),
+        variant=parse_text(costs.get("variant"), "variant", required=False),
     )
     if event.amount is None and not event.has_usage:
         raise ValidationError(
@@ -227,7 +229,8 @@ def record_cost(
     [(inserted,)] = conn.execute(
         f"""
         {INSERT_COST}
-        select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
+        select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+            $19
         where exists (
             select 1 from raw.campaign_events
             where campaign_id = $2 and event_type = 'deployed'
@@ -252,6 +255,7 @@ def record_cost(
             event.tokens["cache_read_input_tokens"],
             event.price_effective_from,
             load_id or new_load_id(),
+            event.variant,
         ],
     ).fetchall()
     if not inserted:
