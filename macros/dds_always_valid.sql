@@ -86,8 +86,10 @@
     {%- set v = dds_always_valid_variance(successes_a, trials_a, successes_b, trials_b) -%}
     {%- set d = dds_always_valid_difference(successes_a, trials_a, successes_b, trials_b) -%}
     {%- set t2 = dds_av_tau_squared() -%}
-    case when {{ trials_a }} > 0 and {{ trials_b }} > 0 then least(1.0, exp(
+    {#- exp of a large negative number is 0 (Postgres raises on the underflow: kept above
+        -700, where exp is still 1e-304) -#}
+    case when {{ trials_a }} > 0 and {{ trials_b }} > 0 then least(1.0, exp(greatest(-700.0,
         0.5 * ln(({{ v }} + {{ t2 }}) / {{ v }})
         - {{ d }} * {{ d }} * {{ t2 }} / (2 * {{ v }} * ({{ v }} + {{ t2 }}))
-    )) end
+    ))) end
 {%- endmacro %}
