@@ -60,6 +60,10 @@ _SPOOLING_METHODS = frozenset(
 )
 
 
+def _verdict(variant: dict[str, Any]) -> str | None:
+    return None if variant["comparison"] is None else variant["comparison"]["verdict"]
+
+
 def returns_error_dict(method: F) -> F:
     """Bad input, an unknown campaign or a busy warehouse become an error dict, never raise."""
 
@@ -660,6 +664,32 @@ class DDSIntegration:
             "campaign_status": row["status"],
             **shapes.headline(shapes.lead_metrics(row)),
             "recommendations": [shapes.recommendation(flag)["recommendation"] for flag in flags],
+            "generated_at": utc_iso(utc_now()),
+        }
+
+    @returns_error_dict
+    def get_variant_report(self, campaign_id: str) -> dict[str, Any]:
+        """A campaign's A/B test: each variant's counts, cost and rates with their
+        intervals, and its comparison with the control (an always-valid test, so the
+        verdict may be read as often as wanted). A campaign without variants has none."""
+        needs = ("campaign_metrics", "campaign_variant_comparisons")
+        with self.read(needs=needs) as conn:
+            row = self._metrics_row(conn, campaign_id)
+            variants = [
+                shapes.variant(variant)
+                for variant in fetch_dicts(conn, reads.VARIANTS_SQL, [row["campaign_id"]])
+            ]
+        compared = [v["comparison"] for v in variants if v["comparison"] is not None]
+        return {
+            "status": "success",
+            "campaign_id": row["campaign_id"],
+            "campaign_name": row["campaign_name"],
+            # the compared metric, once there is something to compare
+            "metric": compared[0]["metric"] if compared else None,
+            "control": next((v["variant"] for v in variants if v["is_control"]), None),
+            "variants": variants,
+            "winners": [v["variant"] for v in variants if _verdict(v) == "winner"],
+            "losers": [v["variant"] for v in variants if _verdict(v) == "loser"],
             "generated_at": utc_iso(utc_now()),
         }
 

@@ -266,3 +266,52 @@ def row_import(outcome: RowImport) -> dict[str, Any]:
     if outcome.message:
         shaped["message"] = outcome.message
     return shaped
+
+
+VARIANT_RATES = ("reply_rate", "human_open_rate", "click_rate", "bounce_rate", "unsubscribe_rate")
+
+
+def variant(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A campaign_variant_outcomes row, joined to its comparison with the control: counts,
+    cost, each rate with its Wilson interval, and the comparison (None for the control)."""
+    return {
+        "variant": row["variant"],
+        "is_control": bool(row["is_control"]),
+        "outreach_source": row["outreach_source"],
+        "emails_sent": count(row["emails_sent"]),
+        "emails_delivered": count(row["emails_delivered"]),
+        "emails_human_opened": count(row["emails_human_opened"]),
+        "emails_clicked": count(row["emails_clicked"]),
+        "emails_replied": count(row["emails_replied"]),
+        "leads_qualified": count(row["leads_qualified"]),
+        "unsubscribes": count(row["unsubscribes"]),
+        "emails_bounced": count(row["emails_bounced"]),
+        "cost": money(row["cost_usd"]),
+        "cost_per_reply": money(row["cost_per_reply_usd"]),
+        "cost_per_qualified_lead": money(row["cost_per_qualified_lead_usd"]),
+        "rates": {
+            rate: {
+                "value": ratio(row[rate]),
+                "ci_lower": ratio(row[f"{rate}_ci_lower"]),
+                "ci_upper": ratio(row[f"{rate}_ci_upper"]),
+            }
+            for rate in VARIANT_RATES
+        },
+        "confidence": ratio(row["confidence"]),
+        "comparison": None
+        if row["verdict"] is None
+        else {
+            "control": row["control_variant"],
+            "metric": row["metric"],
+            "better_when": row["better_when"],
+            "control_rate": ratio(row["control_rate"]),
+            "variant_rate": ratio(row["variant_rate"]),
+            "difference": ratio(row["difference"]),
+            "ci_lower": ratio(row["difference_ci_lower"]),
+            "ci_upper": ratio(row["difference_ci_upper"]),
+            "p_value": ratio(row["p_value"]),
+            "alpha": ratio(row["alpha"]),
+            "has_min_sample": bool(row["has_min_sample"]),
+            "verdict": row["verdict"],
+        },
+    }

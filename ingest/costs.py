@@ -42,7 +42,7 @@ _COST_COLUMNS = (
     "cost_id", "campaign_id", "operation", "provider", "cost_usd", "model", "input_tokens",
     "output_tokens", "units", "details", "idempotency_key", "occurred_at", "ingested_at",
     "item", "cache_creation_input_tokens", "cache_read_input_tokens", "price_effective_from",
-    "batch_id",
+    "batch_id", "variant",
 )  # fmt: skip
 INSERT_COST = COST_EVENTS.insert_into(*_COST_COLUMNS)
 # One statement per single cost, per engine: the insert itself checks that the campaign
@@ -80,6 +80,7 @@ class CostEvent:
     idempotency_key: str | None
     occurred_at: datetime
     price_effective_from: date | None = None  # set once priced
+    variant: str | None = None  # the A/B test variant the money was spent on
 
     @property
     def input_tokens(self) -> int | None:
@@ -138,6 +139,7 @@ def parse_cost(costs: object) -> CostEvent:
         occurred_at=utc_now()
         if occurred_at is None
         else parse_timestamp(occurred_at, "occurred_at"),
+        variant=parse_text(costs.get("variant"), "variant", required=False),
     )
     if event.amount is None and not event.has_usage:
         raise ValidationError(
@@ -260,6 +262,7 @@ def record_cost(
             event.tokens["cache_read_input_tokens"],
             event.price_effective_from,
             load_id or new_load_id(),
+            event.variant,
         ],
     ).fetchall()
     if not inserted:

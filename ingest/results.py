@@ -16,6 +16,7 @@ from ingest.validation import (
     normalize_name,
     parse_count,
     parse_money,
+    parse_text,
     parse_timestamp,
     require_mapping,
     utc_now,
@@ -33,7 +34,7 @@ RESULT_FIELDS = RESULT_SNAPSHOTS.call_keys()  # declared in ingest/warehouse/tab
 _FIGURE_COLUMNS = ", ".join(FIGURE_COLUMN_NAMES)
 _INSERT_SNAPSHOT = RESULT_SNAPSHOTS.insert_into(
     "snapshot_id", "campaign_id", "stage", *FIGURE_COLUMN_NAMES, "source", "occurred_at",
-    "ingested_at", "batch_id",
+    "ingested_at", "batch_id", "variant",
 )  # fmt: skip
 # Each figure as of a snapshot, the previous reports carried forward over the SQL window
 # `ordered` (a campaign's snapshots by occurred_at, then seq; 0 before the first report).
@@ -60,6 +61,8 @@ class ResultInput:
     stage: str
     figures: dict[str, int | Decimal]  # only the figures the caller gave
     occurred_at: datetime
+    # an A/B test variant's own cumulative totals; None: the campaign's totals
+    variant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ def parse_results(results: object) -> ResultInput:
         occurred_at=utc_now()
         if occurred_at is None
         else parse_timestamp(occurred_at, "occurred_at"),
+        variant=parse_text(results.get("variant"), "variant", required=False),
     )
 
 
@@ -122,14 +126,18 @@ def record_results(
     snapshot_id = uuid.uuid4().hex
     given = [result.figures.get(name) for name in FIGURE_FIELDS]
     merged = merged_snapshots(
-        conn, campaign_id, since=result.occurred_at, candidate=(snapshot_id, given)
+        conn,
+        campaign_id,
+        since=result.occurred_at,
+        candidate=(snapshot_id, given),
+        variant=result.variant,
     )
     for row_id, figures in merged.items():
         _check_consistent(figures, late=row_id != snapshot_id)
     conn.execute(
         f"""
         {_INSERT_SNAPSHOT}
-        values (?, ?, ?, {", ".join("?" for _ in FIGURE_FIELDS)}, ?, ?, ?, ?)
+        values (?, ?, ?, {", ".join("?" for _ in FIGURE_FIELDS)}, ?, ?, ?, ?, ?)
         """,
         [
             snapshot_id,
@@ -140,6 +148,7 @@ def record_results(
             result.occurred_at,
             utc_now(),
             load_id or new_load_id(),
+            result.variant,
         ],
     )
     return Snapshot(snapshot_id, result.stage, merged[snapshot_id], result.occurred_at)
@@ -151,18 +160,20 @@ def merged_snapshots(
     *,
     since: datetime,
     candidate: tuple[str, list[int | Decimal | None]],
+    variant: str | None = None,
 ) -> dict[str, dict[str, int | Decimal]]:
     """snapshot_id -> figures with omitted ones carried forward (0 before the first report)
     for the campaign's snapshots at or after ``since``, with ``candidate`` (an id and its
     figures, in FIGURE_FIELDS order, at ``since``) slotted in as if written now. dbt's
-    int_result_snapshots_carried_forward applies the same rule for the marts."""
+    int_result_snapshots_carried_forward applies the same rule for the marts. A variant's
+    snapshots carry forward among themselves (``variant``; None: the campaign's own)."""
     candidate_id, candidate_figures = candidate
     rows = conn.execute(
         f"""
         with snapshots as (
             select snapshot_id, seq, occurred_at, {_FIGURE_COLUMNS}
             from raw.result_snapshots
-            where campaign_id = ?
+            where campaign_id = ? and variant is not distinct from ?
             union all
             -- written now, so its seq will be the highest
             select ?, 9223372036854775807, ?, {", ".join("?" for _ in FIGURE_FIELDS)}
@@ -173,7 +184,7 @@ def merged_snapshots(
             order by occurred_at, seq rows between unbounded preceding and current row
         )
         """,
-        [campaign_id, candidate_id, since, *candidate_figures],
+        [campaign_id, variant, candidate_id, since, *candidate_figures],
     ).fetchall()
     return {
         row[0]: dict(zip(FIGURE_FIELDS, row[2:], strict=True)) for row in rows if row[1] >= since
@@ -222,7 +233,7 @@ def latest_figures(
         f"""
         select count(*), {latest}
         from raw.result_snapshots
-        where campaign_id = ? and source = ?
+        where campaign_id = ? and source = ? and variant is null
         """,
         [campaign_id, source],
     ).fetchone()

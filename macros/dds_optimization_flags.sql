@@ -11,6 +11,7 @@
             'high_spam_rate', 'critical_spam_rate', 'high_unsubscribe_rate',
         ],
         'budget': ['budget_exceeded', 'budget_pace', 'credit_pool_pace'],
+        'variants': ['shift_traffic_to_winner', 'stop_losing_variant'],
     }) -%}
 {%- endmacro %}
 

@@ -288,6 +288,45 @@ def report(campaign_id: str | None, report_type: str, as_json: bool) -> None:
         console.print(costs)
 
 
+@main.command(help="A campaign's A/B test: each variant against the control, with its verdict.")
+@click.argument("campaign_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the facade's answer as JSON.")
+def variants(campaign_id: str, as_json: bool) -> None:
+    result = _ok(_dds().get_variant_report(campaign_id))
+    if as_json:
+        _echo_json(result)
+        return
+    if not result["variants"]:
+        console.print(f"{result['campaign_name']}: no variants (no A/B test).")
+        return
+    table = Table(
+        "variant", "sent", "replies", "reply rate (interval)", "human opens", "clicks",
+        "cost", "cost / reply", "vs control", "verdict",
+        title=f"{result['campaign_name']}: variants on {result['metric'] or 'reply_rate'} "
+        f"(control: {result['control']})",
+    )  # fmt: skip
+    for variant in result["variants"]:
+        reply = variant["rates"]["reply_rate"]
+        comparison = variant["comparison"]
+        table.add_row(
+            variant["variant"],
+            str(variant["emails_sent"]),
+            str(variant["emails_replied"]),
+            f"{percent(reply['value'])} ({percent(reply['ci_lower'])}-"
+            f"{percent(reply['ci_upper'])})",
+            str(variant["emails_human_opened"]),
+            str(variant["emails_clicked"]),
+            dollars(variant["cost"]),
+            dollars(variant["cost_per_reply"]) if variant["emails_replied"] else "—",
+            "control"
+            if comparison is None
+            else f"{comparison['difference']:+.1f} pts "
+            f"({comparison['ci_lower']:+.1f} to {comparison['ci_upper']:+.1f})",
+            "—" if comparison is None else comparison["verdict"],
+        )
+    console.print(table)
+
+
 def _format_figure(key: str, value: Any) -> str:
     if isinstance(value, float) and (key.endswith("_rate") or key in ("roi", "budget_used")):
         return percent(value)

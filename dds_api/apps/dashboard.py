@@ -83,6 +83,19 @@ PACING_WITH_PROJECTION_SQL = """
     order by m.budget_used_pct desc nulls last, m.campaign_name, m.campaign_id
 """
 
+# A/B tests: every variant with its comparison, campaigns by name, control first
+VARIANTS_SQL = """
+    select o.campaign_id, c.campaign_name, o.variant, o.is_control, o.emails_sent,
+        o.emails_replied, o.reply_rate, o.reply_rate_ci_lower, o.reply_rate_ci_upper,
+        o.cost_usd, o.cost_per_reply_usd, v.metric, v.difference, v.difference_ci_lower,
+        v.difference_ci_upper, v.verdict
+    from marts.campaign_variant_outcomes as o
+    inner join marts.campaigns as c on o.campaign_id = c.campaign_id
+    left join marts.campaign_variant_comparisons as v
+        on o.campaign_variant_id = v.campaign_variant_id
+    order by c.campaign_name, o.campaign_id, o.is_control desc, o.first_seen_at, o.variant
+"""
+
 RELATION_EXISTS_SQL = """
     select count(*) > 0 from information_schema.tables
     where table_catalog = current_database() and table_schema = ? and table_name = ?
@@ -135,6 +148,9 @@ def load_data(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "flags": flags,
         "pacing": fetch_dicts(conn, PACING_WITH_PROJECTION_SQL if has_pacing else PACING_SQL),
         "has_pacing_projection": has_pacing,
+        "variants": fetch_dicts(conn, VARIANTS_SQL)
+        if relation_exists(conn, "marts", "campaign_variant_outcomes")
+        else [],
     }
 
 
@@ -318,6 +334,59 @@ def pacing_bar(used_pct: float | None, scale_max: float, width: int = 260) -> st
         f'<line x1="{budget_x:.1f}" x2="{budget_x:.1f}" y1="0" y2="{height}" '
         'stroke="#1f2933" stroke-width="2"/></svg>'
     )
+
+
+def variant_chart(row: dict[str, Any], scale_max: float, width: int = 320) -> str:
+    """One variant's reply rate as a bar, its Wilson interval as a whisker over it."""
+    height = 22
+    if row["reply_rate"] is None:
+        return f'<span class="muted">{UNDEFINED} nothing sent</span>'
+
+    def x(value: float | None) -> float:
+        return width * min(float(value or 0), scale_max) / scale_max
+
+    colour = "#7f7f7f" if row["is_control"] else "#0072B2"
+    lower, upper = x(row["reply_rate_ci_lower"]), x(row["reply_rate_ci_upper"])
+    return (
+        f'<svg class="variant" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="reply rate '
+        f'{esc(percent(row["reply_rate"]))}">'
+        f'<rect x="0" y="5" width="{width}" height="12" rx="2" fill="#eef1f5"/>'
+        f'<rect x="0" y="5" width="{x(row["reply_rate"]):.1f}" height="12" rx="2" '
+        f'fill="{colour}"/>'
+        f'<line x1="{lower:.1f}" x2="{upper:.1f}" y1="11" y2="11" stroke="#1f2933" '
+        'stroke-width="2"/>'
+        f'<line x1="{lower:.1f}" x2="{lower:.1f}" y1="6" y2="16" stroke="#1f2933"/>'
+        f'<line x1="{upper:.1f}" x2="{upper:.1f}" y1="6" y2="16" stroke="#1f2933"/></svg>'
+    )
+
+
+def variants_section(rows: list[dict[str, Any]]) -> str:
+    """Per campaign with an A/B test, a chart per variant and its verdict."""
+    if not rows:
+        return '<p class="muted">No campaign has variants yet.</p>'
+    campaigns: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        campaigns.setdefault(row["campaign_id"], []).append(row)
+    parts = []
+    for variants in campaigns.values():
+        scale_max = max(float(v["reply_rate_ci_upper"] or 0) for v in variants) or 1.0
+        body = "".join(
+            f"<tr><td>{esc(v['variant'])}{' (control)' if v['is_control'] else ''}</td>"
+            f'<td class="num">{fmt_count(v["emails_sent"])}</td>'
+            f'<td class="num">{fmt_count(v["emails_replied"])}</td>'
+            f"<td>{variant_chart(v, scale_max)} {esc(percent(v['reply_rate']))}</td>"
+            f'<td class="num">{esc(dollars(v["cost_per_reply_usd"]))}</td>'
+            f"<td>{esc(v['verdict'] or 'control')}</td></tr>"
+            for v in variants
+        )
+        parts.append(
+            f"<h3>{esc(variants[0]['campaign_name'])}</h3>"
+            '<table class="variants"><thead><tr><th>variant</th><th>sent</th><th>replies</th>'
+            "<th>reply rate (bar) and its interval (whisker)</th><th>cost / reply</th>"
+            f"<th>verdict</th></tr></thead><tbody>{body}</tbody></table>"
+        )
+    return "".join(parts)
 
 
 # ------------------------------------------------------------------------------ sections
@@ -589,6 +658,10 @@ def render_dashboard(dds: DDSIntegration) -> str:
         f"{campaign_table(data['campaigns'], data['flags'])}</section>"
         '<section id="pacing"><h2>Budget pacing</h2>'
         f"{pacing_table(data['pacing'], data['has_pacing_projection'])}</section>"
+        '<section id="variants"><h2>A/B tests</h2>'
+        '<p class="sub">Each variant against its campaign\'s control, with an always-valid '
+        "test: the verdict may be read as often as wanted.</p>"
+        f"{variants_section(data['variants'])}</section>"
         "</main></body></html>\n"
     )
 

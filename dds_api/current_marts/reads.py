@@ -61,3 +61,26 @@ PORTFOLIO_FLAGS_SQL = """
     where campaigns.is_optimizable
     order by flags.severity_rank desc, campaigns.deployed_at, flags.campaign_id, flags.rule_id
 """
+# get_variant_report: a campaign's variants (control first, then as first seen), each with
+# its comparison with the control (none for the control itself)
+VARIANTS_SQL = """
+    select
+        outcomes.*,
+        comparisons.control_variant,
+        comparisons.metric,
+        comparisons.better_when,
+        comparisons.control_rate,
+        comparisons.variant_rate,
+        comparisons.difference,
+        comparisons.difference_ci_lower,
+        comparisons.difference_ci_upper,
+        comparisons.p_value,
+        comparisons.alpha,
+        comparisons.has_min_sample,
+        comparisons.verdict
+    from marts.campaign_variant_outcomes as outcomes
+    left join marts.campaign_variant_comparisons as comparisons
+        on outcomes.campaign_variant_id = comparisons.campaign_variant_id
+    where outcomes.campaign_id = ?
+    order by outcomes.is_control desc, outcomes.first_seen_at, outcomes.variant
+"""

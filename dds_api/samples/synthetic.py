@@ -45,6 +45,7 @@ from ingest.warehouse.tables import (
     COST_EVENTS,
     RESULT_SNAPSHOTS,
     SENDGRID_EVENTS,
+    utc_now,
 )
 
 if TYPE_CHECKING:
@@ -737,3 +738,73 @@ def _figures_nullable(conn: duckdb.DuckDBPyConnection) -> bool:
         "and column_name = 'leads_found'"
     ).fetchone()
     return bool(row) and row[0] == "YES"
+
+
+# ------------------------------------------------------------------------ A/B variants
+
+
+@dataclass(frozen=True)
+class PlantedVariant:
+    variant: str
+    reply_rate: float  # the true rate planted, a proportion
+    emails_sent: int
+    emails_replied: int  # as drawn
+    cost_usd: Decimal
+
+
+def plant_variants(
+    dds: DDSIntegration,
+    campaign_id: str,
+    reply_rates: dict[str, float],
+    emails_per_variant: int,
+    seed: int = 42,
+    now: datetime | None = None,
+    cost_per_email: Decimal = Decimal("0.001"),
+) -> list[PlantedVariant]:
+    """An A/B test with known differences in a deployed campaign: for each variant (in
+    order, the first being the control unless one is labelled 'control'), that many
+    messages sent as SendGrid webhook events carrying the variant as a custom arg, each
+    replied with the variant's true ``reply_rates`` probability (seeded), the replies and
+    sends reported as the variant's snapshot, and the sends' cost. Unlike ``generate``,
+    everything goes through the facade's real paths (``log_sendgrid_events``,
+    ``log_dds_results``, ``log_dds_costs``), so validation applies. Returns what was drawn."""
+    rng = random.Random(seed)
+    now = now or utc_now().replace(microsecond=0) - timedelta(minutes=10)
+    planted = []
+    for position, (label, rate) in enumerate(reply_rates.items()):
+        sent_at = now + timedelta(seconds=position)
+        events = [
+            {
+                "event": "delivered",
+                "sg_event_id": f"{campaign_id}-{label}-{i}-delivered",
+                "sg_message_id": f"{campaign_id}-{label}-{i}",
+                "timestamp": int(_epoch_us(sent_at) // 1_000_000),
+                "email": f"prospect{i}@example.com",
+                "campaign_id": campaign_id,
+                "variant": label,
+            }
+            for i in range(emails_per_variant)
+        ]
+        answer = dds.log_sendgrid_events(events)
+        if answer.get("status") == "error":
+            raise ValueError(answer["message"])
+        replied = sum(rng.random() < rate for _ in range(emails_per_variant))
+        cost = cost_per_email * emails_per_variant
+        for write, payload in (
+            (
+                dds.log_dds_results,
+                {"stage": "outreach", "emails_sent": emails_per_variant,
+                 "emails_replied": replied, "variant": label,
+                 "occurred_at": sent_at.isoformat()},
+            ),
+            (
+                dds.log_dds_costs,
+                {"operation": "outreach", "provider": "sendgrid", "cost": cost,
+                 "variant": label, "occurred_at": sent_at.isoformat()},
+            ),
+        ):  # fmt: skip
+            answer = write(campaign_id, payload)
+            if answer.get("status") == "error":
+                raise ValueError(answer["message"])
+        planted.append(PlantedVariant(label, rate, emails_per_variant, replied, cost))
+    return planted

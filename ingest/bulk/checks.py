@@ -235,6 +235,8 @@ def _costs_validated_sql() -> str:
             *(f"cast(checked.{name} as varchar)" for name in costs.TOKEN_FIELDS),
             "cast(checked.units as varchar)",
             "strftime(checked.occurred_at, '%Y-%m-%dT%H:%M:%S.%f')",
+            # last, and concat_ws skips nulls: a row without a variant keeps its old key
+            "checked.variant",
         ]
     )
     return f"""
@@ -262,7 +264,8 @@ def _costs_validated_sql() -> str:
             try_cast({_number("units")} as decimal(18, 6)) as units,
             try_cast({_text("details")} as json) as details,
             {_text("idempotency_key")} as idempotency_key,
-            {_timestamp("occurred_at")} as occurred_at
+            {_timestamp("occurred_at")} as occurred_at,
+            {_text("variant")} as variant
         from input
     )
     -- valid rows that gave usage instead of dollars are priced by the single calls' SQL;
@@ -314,6 +317,8 @@ def _results_validated_sql() -> str:
             "stage",
             *(f"cast({name} as varchar)" for name in results.FIGURE_COLUMN_NAMES),
             "strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%f')",
+            # last, and concat_ws skips nulls: a row without a variant keeps its old key
+            "variant",
         ]
     )
     return f"""
@@ -336,7 +341,8 @@ def _results_validated_sql() -> str:
             {count_columns},
             try_cast({_number("revenue")} as decimal(18, 6)) as revenue_usd,
             {_text("idempotency_key")} as idempotency_key,
-            {_timestamp("occurred_at")} as occurred_at
+            {_timestamp("occurred_at")} as occurred_at,
+            {_text("variant")} as variant
         from input
     )
     select
@@ -363,33 +369,35 @@ def refuse_inconsistent_snapshots(conn: duckdb.DuckDBPyConnection) -> None:
             f"""
             with
             new as (
-                select row_number, campaign_id, occurred_at, {figures}
+                select row_number, campaign_id, variant, occurred_at, {figures}
                 from bulk_results where reason is null
             ),
             snapshots as (
-                select null as row_number, campaign_id, occurred_at, seq, {figures}
+                select null as row_number, campaign_id, variant, occurred_at, seq, {figures}
                 from raw.result_snapshots
                 where campaign_id in (select campaign_id from new)
                 union all
                 -- written after everything stored, in input order
-                select row_number, campaign_id, occurred_at,
+                select row_number, campaign_id, variant, occurred_at,
                     9000000000000000000 + row_number, {figures}
                 from new
             ),
             merged as (
-                select row_number, campaign_id, occurred_at, {results.CARRIED_FIGURES_SQL[DUCKDB]}
+                select row_number, campaign_id, variant, occurred_at,
+                    {results.CARRIED_FIGURES_SQL[DUCKDB]}
                 from snapshots
+                -- a variant's snapshots carry forward among themselves
                 window ordered as (
-                    partition by campaign_id order by occurred_at, seq
+                    partition by campaign_id, variant order by occurred_at, seq
                     rows between unbounded preceding and current row
                 )
             )
-            select row_number, campaign_id, occurred_at from merged where {broken}
+            select row_number, campaign_id, variant, occurred_at from merged where {broken}
             """
         ).fetchall()
         if not violations:
             return
-        for row_number, campaign_id, occurred_at in violations:
+        for row_number, campaign_id, variant, occurred_at in violations:
             if row_number is not None:
                 conn.execute(
                     "update bulk_results set reason = ? where row_number = ?",
@@ -398,8 +406,9 @@ def refuse_inconsistent_snapshots(conn: duckdb.DuckDBPyConnection) -> None:
             else:
                 conn.execute(
                     "update bulk_results set reason = ? where reason is null "
-                    "and campaign_id = ? and occurred_at <= ?",
-                    [_INCONSISTENT_LATE, campaign_id, occurred_at],
+                    "and campaign_id = ? and variant is not distinct from ? "
+                    "and occurred_at <= ?",
+                    [_INCONSISTENT_LATE, campaign_id, variant, occurred_at],
                 )
     raise RuntimeError("snapshot consistency did not settle after 20 passes")
 
@@ -481,6 +490,18 @@ SENDGRID_VALIDATED_SQL = f"""
             as url,
         case when reason is null
             then cast(to_timestamp(epoch_seconds) at time zone 'UTC' as timestamp)
-        end as occurred_at
+        end as occurred_at,
+        -- the A/B test variant: the custom arg `variant`, else a category 'variant:<label>'
+        -- (SendGrid sends category as a string or a list of strings)
+        nullif(trim(coalesce(
+            json_extract_string(payload, '$.variant'),
+            substr(list_filter(
+                case json_type(payload, '$.category')
+                    when 'ARRAY' then json_extract_string(payload, '$.category[*]')
+                    when 'VARCHAR' then [json_extract_string(payload, '$.category')]
+                end,
+                lambda category: starts_with(category, 'variant:')
+            )[1], 9)
+        )), '') as variant
     from checked
 """

@@ -32,11 +32,11 @@ KINDS = ("costs", "results", "sendgrid_events")
 _INSERT_COSTS = costs.INSERT_COST
 _INSERT_SNAPSHOTS = RESULT_SNAPSHOTS.insert_into(
     "snapshot_id", "campaign_id", "stage", *results.FIGURE_COLUMN_NAMES, "source",
-    "idempotency_key", "batch_id", "occurred_at", "ingested_at",
+    "idempotency_key", "batch_id", "occurred_at", "ingested_at", "variant",
 )  # fmt: skip
 _INSERT_SENDGRID_EVENTS = SENDGRID_EVENTS.insert_into(
     "sg_event_id", "campaign_id", "sg_message_id", "event", "email", "machine_open",
-    "bounce_type", "url", "payload", "batch_id", "occurred_at", "ingested_at",
+    "bounce_type", "url", "payload", "batch_id", "occurred_at", "ingested_at", "variant",
 )  # fmt: skip
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
@@ -261,7 +261,7 @@ def _load_costs(
                 replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, operation,
                 provider, cost_usd, model, input_tokens, output_tokens, units, details, key,
                 occurred_at, ?, item, cache_creation_input_tokens, cache_read_input_tokens,
-                price_effective_from, ?
+                price_effective_from, ?, variant
             from bulk_new
             -- input order: seq breaks ties between events with the same occurred_at
             order by row_number
@@ -295,7 +295,7 @@ def _load_results(
         f"""
         {_INSERT_SNAPSHOTS}
         select replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, stage,
-            {figures}, 'bulk', key, ?, occurred_at, ?
+            {figures}, 'bulk', key, ?, occurred_at, ?, variant
         from bulk_new
         order by row_number
         """,
@@ -344,7 +344,7 @@ def _load_sendgrid(
             f"""
             {_INSERT_SENDGRID_EVENTS}
             select sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
-                bounce_type, url, payload, ?, occurred_at, ?
+                bounce_type, url, payload, ?, occurred_at, ?, variant
             from bulk_new
             -- input order: seq breaks ties between events with the same occurred_at
             order by row_number

@@ -262,6 +262,13 @@ _V6_ONE_NAME_FOR_COST = (
     f"alter table {RAW_SCHEMA}.cost_events rename column amount_usd to cost_usd",
 )
 
+_V7_VARIANTS = tuple(
+    # A/B tests: the variant (subject line, template, sender, step, any label) an event
+    # belongs to; null outside a test, so a campaign without variants is unchanged.
+    f"alter table {RAW_SCHEMA}.{table} add column if not exists variant varchar"
+    for table in ("cost_events", "result_snapshots", "sendgrid_events")
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "campaign, cost and result events", _V1_BASELINE),
     Migration(
@@ -277,6 +284,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "a load id on every raw row; quarantined rows keyed", _V4_LOAD_IDS),
     Migration(5, "bulk loads' fingerprints", _V5_LOAD_FINGERPRINTS),
     Migration(6, "raw.cost_events.amount_usd renamed cost_usd", _V6_ONE_NAME_FOR_COST),
+    Migration(7, "the A/B test variant of cost, result and SendGrid events", _V7_VARIANTS),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -196,6 +196,10 @@ def _load_id() -> Column:
     return Column("batch_id", "VARCHAR", '{{ doc("batch_id") }}')
 
 
+def _variant() -> Column:
+    return Column("variant", "VARCHAR", '{{ doc("variant") }}')
+
+
 MONEY_TYPE = "DECIMAL(18,6)"
 
 # The largest figure a caller may give (DECISIONS.md, "Bounds: every figure exact at every
@@ -339,6 +343,7 @@ COST_EVENTS = RawTable(
         Column("price_effective_from", "DATE",
                "The price-list version that priced the cost; null when given in dollars."),
         _load_id(),
+        _variant(),
     ),
     inputs=(
         Input("campaign_id", CAMPAIGN_ID, ALWAYS, in_call=False),
@@ -353,6 +358,7 @@ COST_EVENTS = RawTable(
         Input("units", COUNT, maximum=MAX_UNITS),
         Input("occurred_at", TIMESTAMP, IN_FILES),
         Input("idempotency_key", TEXT),
+        Input("variant", TEXT),
     ),
     key="idempotency_key",
     example={"operation": "scoring", "provider": "anthropic", "cost": 0.15},
@@ -382,6 +388,7 @@ RESULT_SNAPSHOTS = RawTable(
         Column("idempotency_key", "VARCHAR",
                "Bulk loads: the caller's key, or a hash of the snapshot's content, so that "
                "loading a file again writes nothing twice."),
+        _variant(),
     ),
     checks=tuple(f"{part} <= {whole}" for part, whole in PARTS_OF),
     inputs=(
@@ -391,6 +398,7 @@ RESULT_SNAPSHOTS = RawTable(
         Input("revenue", MONEY, maximum=MAX_REVENUE_USD),
         Input("occurred_at", TIMESTAMP, IN_FILES),
         Input("idempotency_key", TEXT, in_call=False),
+        Input("variant", TEXT),
     ),
     key="idempotency_key",
     example={"stage": "outreach", "leads_found": 50, "emails_sent": 60},
@@ -418,6 +426,7 @@ SENDGRID_EVENTS = RawTable(
         Column("payload", "JSON", "The event as received, JSON.", nullable=False),
         _load_id(),
         *_times(),
+        _variant(),
     ),
     key="sg_event_id",
     example={"event": "open", "sg_event_id": "m1-open-2", "sg_message_id": "m1.filter0001",

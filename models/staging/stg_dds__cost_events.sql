@@ -28,6 +28,7 @@ renamed as (
         details,
         idempotency_key,
         batch_id,
+        variant,
         cast(occurred_at as timestamp) as occurred_at,
         cast(ingested_at as timestamp) as ingested_at
 

@@ -24,6 +24,7 @@ renamed as (
         cast(revenue_usd as {{ dds_money_type() }}) as revenue_usd,
         source as snapshot_source,
         batch_id,
+        variant,
         cast(occurred_at as timestamp) as occurred_at,
         cast(ingested_at as timestamp) as ingested_at
 

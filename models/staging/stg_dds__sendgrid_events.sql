@@ -20,6 +20,7 @@ renamed as (
         bounce_type,
         url,
         batch_id,
+        variant,
         cast(occurred_at as timestamp) as occurred_at,
         cast(ingested_at as timestamp) as ingested_at
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow.csv as pa_csv
@@ -12,6 +13,8 @@ from click.testing import CliRunner, Result
 
 from dds_api.apps.cli import main
 from dds_api.facade import DDSIntegration
+from dds_api.samples.synthetic import plant_variants
+from ingest.warehouse.settings import Settings
 from tests.conftest import SPEC_CONFIG, log_snapshot
 
 
@@ -186,10 +189,27 @@ def test_dashboard_command(two_campaigns: list[str], tmp_path: Path) -> None:
     assert "Dentists Austin Q1" in page and "$5,000.00" in page
 
 
+def test_variants_command(two_campaigns: list[str]) -> None:
+    a, b = two_campaigns
+    dds = DDSIntegration(Settings(warehouse_path=Path(os.environ["DDS_WAREHOUSE"])))
+    plant_variants(dds, a, {"plain": 0.02, "personal": 0.2}, emails_per_variant=200, seed=3)
+    dds.close()
+    result = run("variants", a)
+    assert result.exit_code == 0, result.output
+    assert "control: plain" in result.output and "winner" in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("│ personal")]
+    assert len(lines) == 1 and "│ 200 " in lines[0]
+    answer = json.loads(run("variants", a, "--json").output)
+    assert answer["winners"] == ["personal"] and answer["control"] == "plain"
+    assert "no variants" in run("variants", b).output
+    missing = run("variants", "dds_20250101_000000_000000000000")
+    assert missing.exit_code == 1 and "Error" in missing.output
+
+
 @pytest.mark.parametrize(
     "command",
     ["", "build", "demo", "deploy", "start", "pause", "stop", "status", "report", "optimize",
-     "export", "export-novaos", "sync-dds", "dashboard"],
+     "export", "export-novaos", "sync-dds", "dashboard", "variants"],
 )  # fmt: skip
 def test_help_everywhere(command: str) -> None:
     result = run(*([command] if command else []), "--help")

@@ -22,7 +22,8 @@ from dds_api.apps import dashboard
 from dds_api.apps.dashboard import render_dashboard, write_dashboard
 from dds_api.facade import DDSIntegration
 from dds_api.formatting import fetch_dict, fetch_dicts
-from dds_api.samples.demo import load_sample
+from dds_api.samples.demo import SPEC_EXAMPLE_CONFIG, load_sample
+from dds_api.samples.synthetic import plant_variants
 
 CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium"
 HOSTILE_NAME = "<script>alert(1)</script>"
@@ -355,3 +356,16 @@ def test_pacing_shows_burn_rate_and_run_out_date_when_the_mart_has_them(
     ]
     assert "Burn rate / day" in table
     assert "Burn rate / day" not in dashboard.pacing_table(rows, with_projection=False)
+
+
+def test_a_chart_per_variant_with_its_verdict(dds: DDSIntegration) -> None:
+    page = render_dashboard(dds)
+    assert "No campaign has variants yet." in page
+    deployed = dds.deploy_campaign({**SPEC_EXAMPLE_CONFIG, "campaign_name": "A/B <test>"})
+    cid = deployed["campaign_id"]
+    plant_variants(dds, cid, {"plain": 0.02, "personal": 0.2}, emails_per_variant=200, seed=3)
+    page = render_dashboard(dds)
+    section = page.split('<section id="variants">', 1)[1].split("</section>", 1)[0]
+    assert "<h3>A/B &lt;test&gt;</h3>" in section
+    assert section.count('<svg class="variant"') == 2
+    assert "plain (control)" in section and ">winner<" in section

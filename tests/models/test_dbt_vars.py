@@ -46,6 +46,12 @@ OVERRIDES = {
     "dds_rule_modes": {"critical_spam_rate": "notify"},
     "dds_cooldown_hours": 12,
     "dds_as_of_timestamp": TOMORROW.strftime("%Y-%m-%d %H:%M:%S"),
+    "dds_variant_metric": "click_rate",
+    "dds_variant_control_label": "baseline",
+    "dds_variant_alpha": 0.1,
+    "dds_variant_mixture_sd": 0.05,
+    "dds_variant_min_sample": 50,
+    "dds_variant_min_effect": 3,
 }
 
 
@@ -67,6 +73,7 @@ def test_build_with_every_var_changed_passes_and_flags_use_the_overrides(
     for family in ("leads", "returns", "outreach", "budget"):
         model = f"campaign_optimization_flags_{family}"
         assert f"{model}::test_{model}_boundaries" in output
+    assert "campaign_variant_comparisons::test_campaign_variant_comparisons_verdicts" in output
 
     with dds.warehouse.connect() as conn:
         rows = conn.execute(

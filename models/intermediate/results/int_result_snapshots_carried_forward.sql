@@ -2,7 +2,8 @@
 -- report carries forward from the campaign's previous snapshot in occurred_at order (ties by
 -- event_seq), and is 0 before the first report. Ordering by occurred_at, not by arrival,
 -- lets a late snapshot slot into its place. ingest/results.py applies the same rule when it
--- checks a new snapshot.
+-- checks a new snapshot. Only the campaign's own snapshots: one with an A/B test variant
+-- holds that variant's totals (campaign_variant_outcomes reads them).
 
 {{ config(
     materialized=dds_refreshed_materialization(),
@@ -15,7 +16,7 @@ with
 result_snapshots as (
 
     select * from {{ ref('stg_dds__result_snapshots') }}
-    where {{ dds_in_refresh_scope() }}
+    where {{ dds_in_refresh_scope() }} and variant is null
 
 ),
 
