@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pyarrow.csv as pa_csv
@@ -14,8 +13,7 @@ from click.testing import CliRunner, Result
 from dds_api.apps.cli import main
 from dds_api.facade import DDSIntegration
 from dds_api.samples.synthetic import plant_variants
-from ingest.warehouse.settings import Settings
-from tests.conftest import SPEC_CONFIG, log_snapshot
+from tests.conftest import SPEC_CONFIG, log_snapshot, make_dds
 
 
 @pytest.fixture
@@ -189,9 +187,9 @@ def test_dashboard_command(two_campaigns: list[str], tmp_path: Path) -> None:
     assert "Dentists Austin Q1" in page and "$5,000.00" in page
 
 
-def test_variants_command(two_campaigns: list[str]) -> None:
+def test_variants_command(two_campaigns: list[str], warehouse_address: str) -> None:
     a, b = two_campaigns
-    dds = DDSIntegration(Settings(warehouse_path=Path(os.environ["DDS_WAREHOUSE"])))
+    dds = make_dds(warehouse_address)
     plant_variants(dds, a, {"plain": 0.02, "personal": 0.2}, emails_per_variant=200, seed=3)
     dds.close()
     result = run("variants", a)

@@ -28,7 +28,7 @@ import psycopg
 from dds_api.current_marts.build import BOOTSTRAP_ARGS, run_dbt
 from dds_api.facade import DDSIntegration
 from dds_api.samples.demo import load_sample
-from dds_api.samples.synthetic import generate
+from dds_api.samples.synthetic import generate, plant_variants
 from ingest.warehouse.postgres_schema import ensure_raw_schema
 from ingest.warehouse.tables import RAW_SCHEMA, RAW_TABLES, utc_now
 
@@ -113,7 +113,12 @@ def test_every_mart_on_postgres_equals_duckdbs(
     dds: DDSIntegration, warehouse_path: Path, postgres_database: str, tmp_path: Path
 ) -> None:
     generate(dds, campaigns=30, cost_events=3000, seed=7)
-    load_sample(dds)  # through the facade: lifecycle, snapshots omitting figures, stops
+    ids = load_sample(dds)  # through the facade: lifecycle, snapshots omitting figures, stops
+    # an A/B test with a winner, a loser and a tie: the variant marts and their verdicts
+    plant_variants(
+        dds, ids[0], {"plain": 0.03, "personal": 0.15, "short": 0.0, "same": 0.03},
+        emails_per_variant=300, seed=5,
+    )  # fmt: skip
     dds.close()
     # the same "today" and "now" for both builds, whenever the test runs
     now = utc_now().replace(microsecond=0)
@@ -124,9 +129,17 @@ def test_every_mart_on_postgres_equals_duckdbs(
         copied = copy_raw_rows(source, postgres_database)
     assert copied["campaign_events"] > 60 and copied["cost_events"] > 3000, copied
     assert copied["sendgrid_events"] > 0 and copied["result_snapshots"] > 30, copied
+    with duckdb.connect(str(warehouse_path), read_only=True) as source:
+        [(variants,)] = source.execute(
+            "select count(distinct variant) from raw.sendgrid_events"
+        ).fetchall()
+    assert variants == 4
     loaded = time.perf_counter()
 
-    run_dbt(("run", "--vars", pinned), str(warehouse_path))
+    # every data test on DuckDB too: the same events (an A/B test among them) on both engines
+    run_dbt(
+        ("build", "--vars", pinned, "--exclude-resource-type", "unit_test"), str(warehouse_path)
+    )
     on_duckdb = time.perf_counter()
     # a new database first gets its tables (the unit tests of incremental models read them),
     # then the full build with every data and unit test, as `dds build` does; in a target

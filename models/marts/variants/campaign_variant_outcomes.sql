@@ -60,7 +60,7 @@ snapshots_carried as (
         {% for figure in ['leads_qualified', 'emails_sent', 'emails_opened', 'emails_clicked',
                           'emails_replied'] %}
         coalesce(
-            {{ dds_last_value_ignore_nulls(figure) }} over variant_so_far, 0
+            {{ dds_last_value_ignore_nulls(figure, 'variant_so_far') }}, 0
         ) as {{ figure }},
         {% endfor %}
         row_number() over (
