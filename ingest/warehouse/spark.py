@@ -179,12 +179,36 @@ def load_raw_from_postgres(
     return copied
 
 
+def dbt_build(*args: str) -> Any:
+    """``dbt build --target spark`` in this process (dbt-spark's ``session`` method builds on
+    its active Spark session), every mart a table (``DDS_TARGET=spark``), unit tests left to
+    DuckDB (their fixtures are DuckDB-typed rows); ``args`` go to dbt. dbt's result."""
+    from dbt.cli.main import dbtRunner
+
+    from dds_api.current_marts.build import project_dir
+
+    root = str(project_dir())
+    previous = os.environ.get("DDS_TARGET")
+    os.environ["DDS_TARGET"] = "spark"  # dbt_project.yml: the marts as tables
+    try:
+        return dbtRunner().invoke(
+            ["build", "--target", "spark", "--project-dir", root, "--profiles-dir", root,
+             "--exclude-resource-type", "unit_test", *args]
+        )  # fmt: skip
+    finally:
+        if previous is None:
+            os.environ.pop("DDS_TARGET", None)
+        else:
+            os.environ["DDS_TARGET"] = previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ingest.warehouse.spark URL``: copy the raw tables and run the dbt build on
-    a local Spark session (dbt-spark's ``session`` method builds on it)."""
+    """``python -m ingest.warehouse.spark URL [--dir DIR] [--load-only] [dbt args]``: copy
+    the raw tables into a local Spark session and run the dbt build on it."""
     parser = argparse.ArgumentParser(
         prog="python -m ingest.warehouse.spark",
-        description="Build the marts on Spark from a PostgreSQL warehouse's raw tables.",
+        description="Build the marts on Spark from a PostgreSQL warehouse's raw tables. "
+        "Arguments after the URL that are not listed here go to dbt build.",
     )
     parser.add_argument("url", nargs="?", default=os.environ.get("DDS_WAREHOUSE"),
                         help="the warehouse's libpq URL (default: $DDS_WAREHOUSE)")  # fmt: skip
@@ -193,12 +217,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--load-only", action="store_true",
                         help="copy the raw tables, do not run dbt")  # fmt: skip
     args, dbt_args = parser.parse_known_args(argv)
-    if not args.url:
-        parser.error("give the warehouse's postgresql:// URL (or set DDS_WAREHOUSE)")
+    if not args.url or not args.url.startswith(("postgresql://", "postgres://")):
+        parser.error("give the warehouse's postgresql:// URL (or set DDS_WAREHOUSE to it)")
+    try:
+        jdbc_source(args.url)
+        jar = jdbc_jar()
+    except (ValueError, FileNotFoundError) as error:
+        parser.error(str(error))
 
-    from dds_api.current_marts.build import project_dir
-
-    spark = local_session(args.dir, jars=[jdbc_jar()])
+    spark = local_session(args.dir, jars=[jar])
     try:
         started = time.perf_counter()
         copied = load_raw_from_postgres(spark, args.url)
@@ -209,15 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.load_only:
             return 0
-        from dbt.cli.main import dbtRunner
-
-        root = project_dir()
-        os.environ["DDS_TARGET"] = "spark"  # the marts as tables (dbt_project.yml)
-        result = dbtRunner().invoke(
-            ["build", "--target", "spark", "--project-dir", str(root),
-             "--profiles-dir", str(root), "--exclude-resource-type", "unit_test", *dbt_args]
-        )  # fmt: skip
-        return 0 if result.success else 1
+        return 0 if dbt_build(*dbt_args).success else 1
     finally:
         spark.stop()
 
