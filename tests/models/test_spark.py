@@ -31,7 +31,6 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from dds_api.current_marts.build import project_dir
 from dds_api.facade import DDSIntegration
 from dds_api.samples.synthetic import generate
 from ingest.warehouse.postgres import connect
@@ -46,6 +45,7 @@ pytest.importorskip("dbt.adapters.spark")
 
 from ingest.warehouse.spark import (  # noqa: E402 (imports pyspark)
     DEFAULT_JDBC_JAR,
+    dbt_build,
     jdbc_jar,
     load_raw_from_postgres,
     local_session,
@@ -172,8 +172,6 @@ def test_the_project_builds_on_spark_and_its_marts_equal_duckdbs(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from dbt.cli.main import dbtRunner
-
     generate(dds, campaigns=40, cost_events=4000, seed=9)
     # and a campaign written through the facade, with a snapshot that omits figures
     deployed = dds.deploy_campaign({"vertical": "dentists", "location": "Austin, TX"})
@@ -211,21 +209,11 @@ def test_the_project_builds_on_spark_and_its_marts_equal_duckdbs(
     assert copied["cost_events"] > 4000
     loaded = time.perf_counter()
 
-    root = project_dir()
     monkeypatch.setenv("DDS_SPARK_SCHEMA", "dds")
-    monkeypatch.setenv("DDS_TARGET", "spark")  # marts as tables (dbt_project.yml)
-    # dbt-spark's session method builds on this process's active session
-    result = dbtRunner().invoke(
-        [
-            "build",
-            "--target", "spark",
-            "--project-dir", str(root),
-            "--profiles-dir", str(root),
-            "--target-path", str(tmp_path / "target"),
-            "--log-path", str(tmp_path / "logs"),
-            "--exclude-resource-type", "unit_test",
-        ]
-    )  # fmt: skip
+    # in this process, on its active session: the command's own build step
+    result = dbt_build(
+        "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")
+    )
     built = time.perf_counter()
     failures = [
         f"{r.node.unique_id}: {r.status} {r.message}"
