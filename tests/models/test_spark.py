@@ -21,6 +21,7 @@ a few minutes per parameter, most of it Spark's start and per-statement latency.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -33,8 +34,11 @@ import pytest
 
 from dds_api.facade import DDSIntegration
 from dds_api.samples.synthetic import generate
-from ingest.warehouse.postgres import connect
+from ingest.campaigns import parse_deployment, record_deployment
+from ingest.costs import parse_cost, record_cost
+from ingest.warehouse.postgres import PostgresWarehouse, connect
 from ingest.warehouse.postgres_schema import ensure_raw_schema
+from ingest.warehouse.settings import Settings
 from ingest.warehouse.tables import RAW_SCHEMA, RAW_TABLES, SEQUENCE
 from tests.conftest import require_postgres
 from tests.postgres_server import PostgresServer
@@ -254,3 +258,78 @@ def test_the_project_builds_on_spark_and_its_marts_equal_duckdbs(
         print(f"{name}: {expected_marts[name][0]}")
         print(f"  duckdb {first and first[0]}\n  spark  {first and first[1]}")
     assert not differing, f"marts differing (duckdb rows, spark rows): {differing}"
+
+
+def test_a_copy_while_hosts_write_is_one_cut_across_tables(
+    spark: Any,
+    postgres_tcp_server: PostgresServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Writers append costs and deployments (the facade's own ingest functions, each write
+    under the append lock) while Spark copies the raw tables through JDBC, twice.
+    Each copy must hold, in every table, exactly the rows at or below its cut's ``seq``: a row
+    with a smaller ``seq`` committing after the cut would be a hole no later run fills in
+    the same way, and a row above it would break the cut across tables. No dbt build here."""
+    require_postgres("Debian's libpostgresql-jdbc-java", not Path(DEFAULT_JDBC_JAR).is_file())
+    monkeypatch.setenv("DDS_STATE_DIR", str(tmp_path))  # the writers' spool
+    name = f"cut_{tmp_path.name}"[:60]
+    url = postgres_tcp_server.create_database(name)
+    settings = Settings.for_postgres(url)
+    first = PostgresWarehouse(settings)
+    deployment = parse_deployment({"vertical": "dentists", "location": "Austin, TX"})
+    with first.connect() as conn:
+        campaign_id = record_deployment(conn, deployment, {"total": Decimal("1")})
+    first.close()
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def write(number: int) -> None:
+        warehouse = PostgresWarehouse(settings)
+        try:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                cost = parse_cost({"operation": "scoring", "provider": "anthropic", "cost": 0.01})
+                with warehouse.connect() as conn:
+                    record_cost(conn, campaign_id, cost)
+                if i % 5 == 0:
+                    with warehouse.connect() as conn:
+                        record_deployment(conn, deployment, {"total": Decimal("1")})
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            warehouse.close()
+
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(3)]
+    for writer in writers:
+        writer.start()
+    try:
+        time.sleep(1)  # rows before the first cut
+        cuts = [load_raw_from_postgres(spark, postgres_tcp_server.tcp_url(name), "cut")]
+        copied = {
+            table: {row.seq for row in spark.sql(f"select seq from cut.{table}").collect()}
+            for table in ("campaign_events", "cost_events")
+        }
+        cuts.append(load_raw_from_postgres(spark, postgres_tcp_server.tcp_url(name), "cut2"))
+        copied_again = {
+            table: {row.seq for row in spark.sql(f"select seq from cut2.{table}").collect()}
+            for table in copied
+        }
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join()
+    assert failures == []
+    with connect(url) as pg:
+        stored = {
+            table: [seq for (seq,) in pg.execute(f"select seq from raw.{table}").fetchall()]
+            for table in copied
+        }
+    postgres_tcp_server.drop_database(name)
+    for cut, seen in ((cuts[0]["seq <="], copied), (cuts[1]["seq <="], copied_again)):
+        for table, seqs in seen.items():
+            assert seqs == {seq for seq in stored[table] if seq <= cut}, table
+    # the copies overlapped the writes: rows committed between and after the cuts
+    assert 0 < cuts[0]["seq <="] < cuts[1]["seq <="] < max(stored["cost_events"])
+    assert all(copied[table] for table in copied)
