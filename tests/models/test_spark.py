@@ -14,8 +14,11 @@ Then ``dbt build --target spark`` runs every seed, model and data test on them (
 session, warehouse and Derby metastore in a temporary folder), and every mart must equal
 DuckDB's on the same events, table for table. Unit tests are excluded on Spark: their
 fixtures are DuckDB-typed rows (given/expect as DuckDB literals), and they check the SQL's
-logic, which the DuckDB build already covers; the data tests run on both engines. It takes
-a few minutes per parameter, most of it Spark's start and per-statement latency.
+logic, which the DuckDB build already covers; the data tests run on both engines. A build
+takes about 3-4 minutes here, most of it Spark's per-statement latency.
+
+A last test copies raw from PostgreSQL while writers append, without a build: each copy is
+one cut at a ``seq``, in every table (DECISIONS.md, "Spark over the PostgreSQL warehouse").
 """
 
 from __future__ import annotations
