@@ -32,8 +32,10 @@ final as (
         cost_usd,
         leads_found,
         leads_qualified,
-        round({{ safe_divide('cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,
-        round({{ safe_divide('cost_usd', 'leads_found') }}, 6) as cost_per_lead,
+        {{ dds_round_double(
+            safe_divide('cost_usd', 'leads_qualified'), 6
+        ) }} as cost_per_qualified_lead,
+        {{ dds_round_double(safe_divide('cost_usd', 'leads_found'), 6) }} as cost_per_lead,
         {{ safe_divide('100.0 * leads_qualified', 'leads_found') }} as qualification_rate
 
     from per_location

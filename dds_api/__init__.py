@@ -22,12 +22,12 @@ def get_dds(warehouse_path: str | os.PathLike[str] | None = None) -> DDSIntegrat
     the DDS system at DDS_HOME if set (read each time the DDS system is used, so it may be
     set or changed while the process runs).
 
-    One per warehouse file and process, because opening DuckDB costs more than most calls
-    (bench/README.md, "Measured history"); the first call builds the marts if this warehouse
-    does not have them yet.
+    One per warehouse (file or PostgreSQL URL) and process, because opening DuckDB costs
+    more than most calls (bench/README.md, "Measured history"); the first call builds the
+    marts if this warehouse does not have them yet.
     """
     settings = Settings.from_env(warehouse_path)
-    key = str(settings.warehouse_path)
+    key = settings.postgres_url or str(settings.warehouse_path)
     with _instances_lock:
         if key not in _instances:
             _instances[key] = DDSIntegration(settings)

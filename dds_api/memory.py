@@ -40,7 +40,8 @@ class DDSMemory:
                 conn,
                 """
                 select * from marts.novaos_agents
-                where ($1 is null or status = $1) and ($2 is null or department = $2)
+                where (cast($1 as varchar) is null or status = $1)
+                    and (cast($2 as varchar) is null or department = $2)
                 order by deployed_at, id
                 """,
                 [status, department],
@@ -102,8 +103,9 @@ class DDSMemory:
             total = conn.execute(
                 f"""
                 select coalesce(sum({column}), 0) from marts.{mart}
-                where ($1 is null or timestamp >= $1) and ($2 is null or timestamp < $2)
-                    and ($3 is null or department = $3)
+                where (cast($1 as timestamp) is null or timestamp >= $1)
+                    and (cast($2 as timestamp) is null or timestamp < $2)
+                    and (cast($3 as varchar) is null or department = $3)
                 """,
                 [start, end, department],
             ).fetchone()[0]

@@ -190,7 +190,7 @@ def price_one(
         "cast(? as integer), cast(? as varchar), cast(? as varchar), cast(? as timestamp), "
         "cast(? as decimal(18, 6)), " + ", ".join("cast(? as bigint)" for _ in TOKEN_UNITS)
     )
-    pending = f"(select * from (values ({casts})) as v({', '.join(PRICING_INPUT_COLUMNS)}))"
+    pending = f"(values ({casts})) as v({', '.join(PRICING_INPUT_COLUMNS)})"
     try:
         rows = conn.execute(pricing_sql(pending, dialect_of(conn)), values).fetchall()
     except MISSING_TABLE_ERRORS as exc:

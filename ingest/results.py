@@ -20,6 +20,7 @@ from ingest.validation import (
     require_mapping,
     utc_now,
 )
+from ingest.warehouse.dialect import DUCKDB, POSTGRES, dialect_of
 from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.schema import SNAPSHOT_FIGURE_COLUMNS
 from ingest.warehouse.tables import PARTS_OF, RESULT_SNAPSHOTS
@@ -37,10 +38,19 @@ _INSERT_SNAPSHOT = RESULT_SNAPSHOTS.insert_into(
 # Each figure as of a snapshot, the previous reports carried forward over the SQL window
 # `ordered` (a campaign's snapshots by occurred_at, then seq; 0 before the first report).
 # dbt's int_result_snapshots_carried_forward applies the same rule for the marts.
-CARRIED_FIGURES_SQL = ",\n".join(
-    f"coalesce(last_value({column} ignore nulls) over ordered, 0) as {column}"
-    for column in FIGURE_COLUMN_NAMES
-)
+# PostgreSQL has no IGNORE NULLS: the window's non-null values as an array, indexed by how
+# many there are (dbt's dds_last_value_ignore_nulls macro spells it the same way).
+_LAST_NON_NULL = {
+    DUCKDB: "last_value({column} ignore nulls) over ordered",
+    POSTGRES: "(array_agg({column}) filter (where {column} is not null) over ordered)"
+    "[count({column}) over ordered]",
+}
+CARRIED_FIGURES_SQL = {
+    dialect: ",\n".join(
+        f"coalesce({last.format(column=column)}, 0) as {column}" for column in FIGURE_COLUMN_NAMES
+    )
+    for dialect, last in _LAST_NON_NULL.items()
+}
 #: raw.result_snapshots.source of snapshots reported through log_dds_results
 API_SOURCE = "api"
 
@@ -157,7 +167,7 @@ def merged_snapshots(
             -- written now, so its seq will be the highest
             select ?, 9223372036854775807, ?, {", ".join("?" for _ in FIGURE_FIELDS)}
         )
-        select snapshot_id, occurred_at, {CARRIED_FIGURES_SQL}
+        select snapshot_id, occurred_at, {CARRIED_FIGURES_SQL[dialect_of(conn)]}
         from snapshots
         window ordered as (
             order by occurred_at, seq rows between unbounded preceding and current row
@@ -202,8 +212,10 @@ def latest_figures(
 ) -> dict[str, int | Decimal | None] | None:
     """The latest value of each figure that ``source`` reported for the campaign (None for a
     figure it never reported); None if it has no snapshot."""
+    # the reported values in order, the last of them (one spelling for both engines)
     latest = ", ".join(
-        f"last({column} order by occurred_at, seq) filter (where {column} is not null)"
+        f"(array_agg({column} order by occurred_at, seq) filter (where {column} is not null))"
+        f"[count({column})]"
         for column in FIGURE_COLUMN_NAMES
     )
     row = conn.execute(

@@ -117,12 +117,12 @@ evaluated as (
         end as is_fired,
         case rules.rule_id
             {%- for rule_id in rule_ids %}
-            when '{{ rule_id }}' then cast(value_{{ rule_id }} as double)
+            when '{{ rule_id }}' then cast(value_{{ rule_id }} as {{ dds_type_double() }})
             {%- endfor %}
         end as current_value,
         case rules.rule_id
             {%- for rule_id in rule_ids %}
-            when '{{ rule_id }}' then cast(threshold_{{ rule_id }} as double)
+            when '{{ rule_id }}' then cast(threshold_{{ rule_id }} as {{ dds_type_double() }})
             {%- endfor %}
         end as threshold_value,
         {%- if rate_rules %}

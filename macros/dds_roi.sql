@@ -5,5 +5,5 @@
     revenue shows −100.00000000000001 for about a third of all costs. No rule compares it:
     the flags cross-multiply exact decimals. -#}
 {% macro dds_roi(revenue, cost) -%}
-    round({{ safe_divide('100.0 * (' ~ revenue ~ ' - ' ~ cost ~ ')', cost) }}, 6)
+    {{ dds_round_double(safe_divide('100.0 * (' ~ revenue ~ ' - ' ~ cost ~ ')', cost), 6) }}
 {%- endmacro %}

@@ -25,19 +25,23 @@
 {% macro dds_wilson_bound(successes, trials, side) -%}
     {%- set z = dds_wilson_z() -%}
     {%- set sign = '-' if side == 'lower' else '+' -%}
-    case when {{ trials }} > 0 then round(100 * (
+    {%- set rate = 'cast(' ~ successes ~ ' as ' ~ dds_type_double() ~ ') / ' ~ trials -%}
+    {%- set bound -%}
+    100 * (
         (
-            cast({{ successes }} as double) / {{ trials }} + {{ z * z }} / (2.0 * {{ trials }})
+            {{ rate }} + {{ dds_divide(z * z, '(2.0 * ' ~ trials ~ ')') }}
             {{ sign }} {{ z }} * sqrt(
-                (cast({{ successes }} as double) / {{ trials }})
-                * (1 - cast({{ successes }} as double) / {{ trials }}) / {{ trials }}
-                + {{ z * z }} / (4.0 * {{ trials }} * {{ trials }})
+                ({{ rate }})
+                * (1 - {{ rate }}) / {{ trials }}
+                + {{ dds_divide(z * z, '(4.0 * ' ~ trials ~ ' * ' ~ trials ~ ')') }}
             )
-        ) / (1 + {{ z * z }} / {{ trials }})
-    ), 4) end
+        ) / (1 + {{ dds_divide(z * z, trials) }})
+    )
+    {%- endset -%}
+    case when {{ trials }} > 0 then {{ dds_round_double(bound, 4) }} end
 {%- endmacro %}
 
 {#- The confidence of the intervals, in percent (for the marts' rows). -#}
 {% macro dds_confidence() -%}
-    cast({{ var('dds_confidence') }} as double)
+    cast({{ var('dds_confidence') }} as {{ dds_type_double() }})
 {%- endmacro %}

@@ -32,6 +32,7 @@ from ingest import bulk
 from ingest.validation import utc_now
 from ingest.warehouse import backup
 from ingest.warehouse.connection import WarehouseBusyError
+from ingest.warehouse.dialect import arrow_reader
 from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.settings import Settings
 
@@ -114,7 +115,7 @@ def demo(campaigns: int | None, seed: int) -> None:
     existing = dds.get_all_campaigns_report()["summary"]["total_campaigns"]
     if existing:
         click.echo(
-            f"{settings.warehouse_path} already holds {existing} campaigns; "
+            f"{settings.warehouse_name} already holds {existing} campaigns; "
             "not loading the sample again."
         )
     elif campaigns:
@@ -124,12 +125,12 @@ def demo(campaigns: int | None, seed: int) -> None:
         click.echo(
             f"Generated {summary.campaigns:,} synthetic campaigns ({summary.cost_events:,} "
             f"cost events, {summary.result_snapshots:,} snapshots, {summary.sendgrid_events:,} "
-            f"SendGrid events) into {settings.warehouse_path}."
+            f"SendGrid events) into {settings.warehouse_name}."
         )
     else:
         with console.status("Loading the sample campaigns..."):
             ids = load_sample(dds)
-        click.echo(f"Loaded {len(ids)} sample campaigns into {settings.warehouse_path}.")
+        click.echo(f"Loaded {len(ids)} sample campaigns into {settings.warehouse_name}.")
     _dbt_build(dds)
     _print_portfolio(dds.get_all_campaigns_report())
     _print_optimization(dds.optimize_all_campaigns())
@@ -404,7 +405,7 @@ def export(out_dir: Path, file_format: str, raw: bool) -> None:
             for mart in bar:
                 # mart names come from the catalog, not from input; quoted all the same.
                 # Streamed batch by batch, so a large mart never sits in memory whole.
-                reader = conn.sql(f'select * from marts."{mart}"').to_arrow_reader()
+                reader = arrow_reader(conn, f'select * from marts."{mart}"')
                 path = out_dir / f"{mart}.{file_format}"
                 writer_class = pq.ParquetWriter if file_format == "parquet" else pa_csv.CSVWriter
                 with writer_class(path, reader.schema) as writer:
@@ -427,8 +428,12 @@ def dashboard(out_path: Path) -> None:
 
 
 def _export_raw(dds: DDSIntegration, out_dir: Path) -> None:
-    with dds.warehouse.connect() as conn:
-        counts = backup.export_raw(conn, out_dir)
+    try:
+        with dds.warehouse.connect() as conn:
+            counts = backup.export_raw(conn, out_dir)
+    except ValidationError as exc:
+        err_console.print(f"Error: {exc.message}", markup=False)
+        sys.exit(1)
     click.echo(
         f"Backed up {len(counts)} raw tables ({sum(counts.values())} rows) to {out_dir}. "
         "Restore with: dds import DIR (into a new warehouse)."

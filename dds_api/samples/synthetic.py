@@ -38,8 +38,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from ingest.pricing import pricing_sql
-from ingest.warehouse.staging import duckdb_side
+from ingest.pricing import VERSIONS_TABLE, pricing_sql
+from ingest.warehouse.staging import duckdb_side, mirror
 from ingest.warehouse.tables import (
     CAMPAIGN_EVENTS,
     COST_EVENTS,
@@ -169,6 +169,8 @@ def generate(
         has_sendgrid = "sg_event_id" in _existing_columns(conn, "sendgrid_events")
     # Arrow tables appended by DuckDB (on PostgreSQL, on a DuckDB side copied to the server)
     with dds.warehouse.transaction() as conn, duckdb_side(conn) as side:
+        if side is not conn:
+            mirror(side, conn, VERSIONS_TABLE)  # prices the usage-given costs
         lifecycle = _insert_campaign_events(side, plan)
         snapshots = _insert_snapshots(side, plan, snapshot_nullable)
         costs = _insert_costs(side, rng, plan, cost_events, cost_columns, token)

@@ -24,6 +24,7 @@ from ingest.validation import (
     past_bound,
     utc_now,
 )
+from ingest.warehouse.dialect import DUCKDB
 from ingest.warehouse.tables import (
     CAMPAIGN_ID,
     COST_EVENTS,
@@ -376,7 +377,7 @@ def refuse_inconsistent_snapshots(conn: duckdb.DuckDBPyConnection) -> None:
                 from new
             ),
             merged as (
-                select row_number, campaign_id, occurred_at, {results.CARRIED_FIGURES_SQL}
+                select row_number, campaign_id, occurred_at, {results.CARRIED_FIGURES_SQL[DUCKDB]}
                 from snapshots
                 window ordered as (
                     partition by campaign_id order by occurred_at, seq

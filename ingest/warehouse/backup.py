@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest.warehouse.dialect import is_postgres
 from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.schema import RAW_SCHEMA, SCHEMA_VERSION, schema_version
 from ingest.warehouse.tables import utc_now
@@ -60,6 +61,7 @@ def export_raw(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, int]
     Read in one transaction, so the files are one consistent moment of the warehouse.
     Returns rows per table.
     """
+    _refuse_postgres(conn)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     conn.begin()
@@ -88,6 +90,7 @@ def export_raw(conn: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, int]
 def import_raw(conn: duckdb.DuckDBPyConnection, in_dir: Path) -> dict[str, int]:
     """Restore a backup made by export_raw into this (empty) warehouse. Returns rows per
     table. Raises ValidationError, with nothing written, when it cannot."""
+    _refuse_postgres(conn)
     manifest = _manifest(in_dir)
     tables = raw_tables(conn)
     unknown = sorted(set(manifest["tables"]) - set(tables))
@@ -139,6 +142,16 @@ def import_raw(conn: duckdb.DuckDBPyConnection, in_dir: Path) -> dict[str, int]:
         raise
     conn.commit()
     return counts
+
+
+def _refuse_postgres(conn: Any) -> None:
+    if is_postgres(conn):
+        raise ValidationError(
+            "A PostgreSQL warehouse is backed up and restored by the server's own tools: "
+            "pg_dump --schema=raw (README, 'PostgreSQL: NovaOS on several hosts') and "
+            "pg_restore into a new database; `dds export --raw` and `dds import` are for "
+            "the DuckDB file."
+        )
 
 
 def _manifest(in_dir: Path) -> dict[str, Any]:

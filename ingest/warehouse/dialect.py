@@ -96,3 +96,11 @@ def begin_snapshot(conn: Any) -> None:
         conn.begin("repeatable read")
     else:
         conn.begin()
+
+
+def arrow_reader(conn: Any, sql: str) -> Any:
+    """The query's rows as a stream of Arrow batches (``pyarrow.RecordBatchReader``), so a
+    large result never sits in memory whole."""
+    if is_postgres(conn):
+        return conn.arrow_reader(sql)
+    return conn.sql(sql).to_arrow_reader()

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import pyarrow as pa
 from psycopg.types.string import TextLoader
 
 from ingest import spool as spool_module
@@ -91,6 +92,28 @@ class PostgresConnection:
     @property
     def description(self) -> Any:
         return self._cursor.description
+
+    def arrow_reader(self, sql: str, batch_rows: int = 50_000) -> pa.RecordBatchReader:
+        """The query's rows as Arrow batches (DuckDB's ``sql(...).to_arrow_reader()``), typed
+        from the result's column types, so that every batch has the same schema."""
+        cursor = self.raw.cursor()
+        cursor.execute(sql)
+        schema = pa.schema(
+            [(column.name, _arrow_type(column)) for column in cursor.description or ()]
+        )
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            while rows := cursor.fetchmany(batch_rows):
+                columns = list(zip(*rows, strict=True))
+                yield pa.RecordBatch.from_arrays(
+                    [
+                        pa.array(list(values), type=field.type)
+                        for values, field in zip(columns, schema, strict=True)
+                    ],
+                    schema=schema,
+                )
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
 
     # -- transactions
     @property
@@ -185,13 +208,22 @@ class PostgresWarehouse:
             self._depth += 1
             try:
                 yield conn
+                if writing:
+                    conn.commit()
+            except psycopg.OperationalError as exc:
+                if writing:
+                    self._rollback_quietly(conn)
+                if not conn.raw.broken:
+                    raise
+                # the server went away mid-use, which it rolled back: the write may spool
+                # like one that found the server down (only a server lost between
+                # committing and answering the commit would leave it applied twice)
+                self._conn = None
+                raise WarehouseBusyError(self._unreachable(exc)) from exc
             except BaseException:
                 if writing:
                     self._rollback_quietly(conn)
                 raise
-            else:
-                if writing:
-                    conn.commit()
             finally:
                 self._depth -= 1
 
@@ -241,21 +273,49 @@ class PostgresWarehouse:
                 postgres_schema.ensure_raw_schema(raw)
                 self._schema_ready = True
         except psycopg.OperationalError as exc:
-            raise WarehouseBusyError(
-                f"The PostgreSQL warehouse {self.path} did not answer ({_reason(exc)}). "
-                "Nothing was lost: a write waits in this host's spool "
-                f"({self.spool.path}) and is applied when the server is back; a read "
-                "has to be retried then."
-            ) from exc
+            raise WarehouseBusyError(self._unreachable(exc)) from exc
         self._conn = PostgresConnection(raw)
         self.opened += 1
         return self._conn
+
+    def _unreachable(self, exc: BaseException) -> str:
+        return (
+            f"The PostgreSQL warehouse {self.path} did not answer ({_reason(exc)}). "
+            "Nothing was lost: a write waits in this host's spool "
+            f"({self.spool.path}) and is applied when the server is back; a read "
+            "has to be retried then."
+        )
 
     def _rollback_quietly(self, conn: PostgresConnection) -> None:
         try:
             conn.rollback()
         except psycopg.Error:
             conn._depth = 0  # the connection broke; the server rolled back
+
+
+# PostgreSQL type names (psycopg's type registry) -> Arrow types; numerics carry their own
+# precision and scale; anything else (text, varchar, json, ...) is a string.
+_ARROW_TYPES = {
+    "int2": pa.int16(),
+    "int4": pa.int32(),
+    "int8": pa.int64(),
+    "float4": pa.float32(),
+    "float8": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+}
+
+
+def _arrow_type(column: Any) -> pa.DataType:
+    info = psycopg.adapters.types.get(column.type_code)
+    name = info.name if info is not None else ""
+    if name == "numeric":
+        if column.precision is None:  # unconstrained numeric: DuckDB's widest decimal
+            return pa.decimal128(38, 10)
+        return pa.decimal128(column.precision, column.scale or 0)
+    return _ARROW_TYPES.get(name, pa.string())
 
 
 def _reason(exc: BaseException) -> str:

@@ -51,14 +51,12 @@ def redact(url: str) -> str:
 
 def local_anchor(url: str) -> Path:
     """This host's folder for a PostgreSQL warehouse's local state (the spool of writes made
-    while the server is unreachable): ``$DDS_STATE_DIR``, else a folder per server and
-    database under ``~/.local/state/dds``. Named by a hash of the redacted URL, so no
-    password reaches the file system."""
-    base = os.environ.get("DDS_STATE_DIR", "").strip()
-    if base:
-        return Path(base).expanduser().resolve() / "postgres"
+    while the server is unreachable): one per server and database, under ``$DDS_STATE_DIR``
+    (default ``~/.local/state/dds``), named by a hash of the URL without its password, so no
+    password reaches the file system and two warehouses never share a spool."""
+    base = os.environ.get("DDS_STATE_DIR", "").strip() or "~/.local/state/dds"
     digest = hashlib.sha256(redact(url).encode()).hexdigest()[:12]
-    return Path("~/.local/state/dds").expanduser() / f"postgres-{digest}" / "postgres"
+    return Path(base).expanduser().resolve() / f"postgres-{digest}" / "postgres"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 {#- Keeping the campaign-grain tables current (README, "How fresh the marts are").
 
-    On DuckDB the models the facade reads are incremental tables. A refresh (dbt's own
-    incremental run, or the facade before a read, running the SQL dbt compiled for the
-    same models) recomputes only:
+    On DuckDB and Postgres the models the facade reads are incremental tables. A refresh
+    (dbt's own incremental run, or the facade before a read, running the SQL dbt compiled
+    for the same models) recomputes only:
     - campaign-scoped models: the campaigns in refresh_scope (raw events since
       the last refresh, every campaign on a new UTC day, cooldowns that ended), whose rows
       are deleted and inserted again (strategy dds_campaign_scope);
@@ -11,7 +11,7 @@
     Elsewhere (Spark) they are plain tables rebuilt by every run. -#}
 
 {% macro dds_refreshed_materialization() -%}
-    {{ return('incremental' if target.type == 'duckdb' else 'table') }}
+    {{ return('incremental' if target.type in ('duckdb', 'postgres') else 'table') }}
 {%- endmacro %}
 
 
@@ -72,7 +72,7 @@
 {#- The model's own table, without the catalog (see relations_without_catalog.sql). -#}
 {% macro dds_this() -%}
     {#- in a unit test, `this` is the fixture's name (a string) -#}
-    {%- if this is string or target.type != 'duckdb' -%}
+    {%- if this is string or target.type not in ('duckdb', 'postgres') -%}
         {{ return(this) }}
     {%- endif -%}
     {{ return(this.include(database=false)) }}

@@ -16,9 +16,9 @@ from tests.conftest import SPEC_CONFIG, log_snapshot
 
 
 @pytest.fixture
-def two_campaigns(dds: DDSIntegration, warehouse_path: Path, monkeypatch: pytest.MonkeyPatch):
+def two_campaigns(dds: DDSIntegration, warehouse_address: str, monkeypatch: pytest.MonkeyPatch):
     """The spec's campaign (revenue 5000) and a losing one that has emailed: ids in order."""
-    monkeypatch.setenv("DDS_WAREHOUSE", str(warehouse_path))
+    monkeypatch.setenv("DDS_WAREHOUSE", warehouse_address)
     ids = []
     for name, revenue in (("Dentists Austin Q1", 5000), ("Plumbers Denver", 0)):
         cid = dds.deploy_campaign({**SPEC_CONFIG, "campaign_name": name})["campaign_id"]
@@ -195,3 +195,40 @@ def test_help_everywhere(command: str) -> None:
     result = run(*([command] if command else []), "--help")
     assert result.exit_code == 0
     assert "Usage:" in result.output
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_password_in_the_url_is_never_printed(
+    two_campaigns: list[str],
+    warehouse_address: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A writer's URL carries its password: no command prints it, on success or failure,
+    nor does the dashboard (the test server trusts local users, so any password works)."""
+    secret = "s3cret-Pa55"
+    with_password = warehouse_address.replace(
+        "postgresql://postgres@", f"postgresql://postgres:{secret}@"
+    )
+    monkeypatch.setenv("DDS_WAREHOUSE", with_password)
+    page = tmp_path / "dashboard.html"
+    outputs = [
+        run("status"),
+        run("report"),
+        run("demo"),
+        run("dashboard", "--out", str(page)),
+        run("export", str(tmp_path / "raw"), "--raw"),  # refused on Postgres: pg_dump
+    ]
+    assert all(result.exit_code == 0 for result in outputs[:4]), [r.output for r in outputs]
+    assert "already holds 2 campaigns" in outputs[2].output and "***" in outputs[2].output
+    assert outputs[4].exit_code == 1 and "pg_dump" in outputs[4].output
+    # the server gone: the error names the warehouse, not the password
+    monkeypatch.setenv(
+        "DDS_WAREHOUSE",
+        f"postgresql://postgres:{secret}@/nowhere?host={tmp_path}&connect_timeout=2",
+    )
+    outputs.append(run("status"))
+    assert outputs[-1].exit_code == 1 and "did not answer" in outputs[-1].output
+    for result in outputs:
+        assert secret not in result.output
+    assert secret not in page.read_text()

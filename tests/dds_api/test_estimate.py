@@ -9,6 +9,7 @@ import pytest
 
 from dds_api.current_marts.reads import ESTIMATE_SQL
 from dds_api.facade import DDSIntegration
+from ingest.warehouse.dialect import insert_by_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,11 +46,14 @@ def test_a_vertical_with_rates_of_its_own_uses_them_in_step_order(dds: DDSIntegr
     # steps by step_order (seed estimate_steps), whatever order the rows come in
     with dds.warehouse.transaction() as conn:
         conn.execute(
-            "insert into marts.cost_estimate_rates by name "
-            "select 'dentists|' || step as estimate_rate_id, 'dentists' as vertical, step, "
-            "step_order, provider, 2 * cost_per_prospect_usd as cost_per_prospect_usd, "
-            "anthropic_tokens_per_prospect, has_unpriced_item "
-            "from marts.cost_estimate_rates where vertical = '*' order by step_order desc"
+            insert_by_name(
+                conn,
+                "marts.cost_estimate_rates",
+                "select 'dentists|' || step as estimate_rate_id, 'dentists' as vertical, step, "
+                "step_order, provider, 2 * cost_per_prospect_usd as cost_per_prospect_usd, "
+                "anthropic_tokens_per_prospect, has_unpriced_item "
+                "from marts.cost_estimate_rates where vertical = '*' order by step_order desc",
+            )
         )
     estimate = dds.estimate_campaign_costs(50, vertical=" DENTISTS ")
     assert estimate["total"] == 10.832

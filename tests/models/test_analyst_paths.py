@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -290,9 +291,24 @@ def test_metricflow_roi_is_the_dds_roi_rule() -> None:
 
     repo = Path(__file__).resolve().parents[2]
     macros = "".join(
-        (repo / "macros" / name).read_text() for name in ("safe_divide.sql", "dds_roi.sql")
+        (repo / "macros" / name).read_text()
+        for name in (
+            "safe_divide.sql",
+            "dds_roi.sql",
+            "cross_db/dds_divide.sql",
+            "cross_db/dds_type_double.sql",
+        )
     )
-    rule = jinja2.Environment().from_string(macros + "{{ dds_roi('revenue', 'spend_to_date') }}")
+
+    @jinja2.pass_context
+    def dispatch(context: Any, name: str, namespace: str | None = None) -> Any:
+        """adapter.dispatch as dbt resolves it on DuckDB"""
+        return context.get(f"duckdb__{name}") or context[f"default__{name}"]
+
+    environment = jinja2.Environment()
+    environment.globals["adapter"] = SimpleNamespace(dispatch=dispatch)
+    environment.globals["return"] = lambda value: value  # the macro's whole output
+    rule = environment.from_string(macros + "{{ dds_roi('revenue', 'spend_to_date') }}")
     semantic = yaml.safe_load((repo / "models/marts/semantic/_semantic_models.yml").read_text())
     [metric] = [m for m in semantic["metrics"] if m["name"] == "roi"]
     assert metric["type_params"]["metrics"] == ["revenue", "spend_to_date"]

@@ -5,11 +5,13 @@ The compiled full-build SQL is the ``full_build_sql`` fixture (tests/conftest.py
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from dds_api.current_marts import refresh
 from dds_api.facade import DDSIntegration
+from ingest.warehouse.postgres import connect
 
 
 def table_differences(conn: duckdb.DuckDBPyConnection, relation: str, full_sql: str) -> list[tuple]:
@@ -22,11 +24,11 @@ def table_differences(conn: duckdb.DuckDBPyConnection, relation: str, full_sql: 
             relation.split("."),
         ).fetchall()
     )
-    full = f"select {columns} from (\n{full_sql}\n)"
+    full = f"select {columns} from (\n{full_sql}\n) as full_build"
     return conn.execute(
         f"(select 'stored', {columns} from {relation} except all "
-        f"select 'stored', * from ({full})) union all "
-        f"(select 'rebuilt', * from ({full}) except all "
+        f"select 'stored', * from ({full}) as rebuilt) union all "
+        f"(select 'rebuilt', * from ({full}) as rebuilt except all "
         f"select 'rebuilt', {columns} from {relation})"
     ).fetchall()
 
@@ -42,23 +44,25 @@ def assert_current(dds: DDSIntegration, full_build_sql: dict) -> None:
             assert differences == [], (step.model, differences[:6])
 
 
-def marts_as_rows(path: Path) -> dict[str, list[tuple]]:
-    conn = duckdb.connect(str(path), read_only=True)
-    try:
+def marts_as_rows(address: Path | str) -> dict[str, list[tuple]]:
+    """Every mart's and intermediate table's rows, sorted: a DuckDB file's (by path) or a
+    PostgreSQL database's (by URL)."""
+    if isinstance(address, str) and address.startswith("postgresql://"):
+        conn: Any = connect(address)
+    else:
+        conn = duckdb.connect(str(address), read_only=True)
         conn.execute("set TimeZone = 'UTC'")
-        names = [
-            (schema, name)
-            for schema, name in conn.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = current_database() "
-                "and table_schema in ('marts', 'intermediate') "
-                "order by 1, 2"
-            ).fetchall()
-        ]
+    tables_sql = (
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = current_database() "
+        "and table_schema in ('marts', 'intermediate') order by 1, 2"
+    )
+    try:
+        names = conn.execute(tables_sql).fetchall()
         return {
-            f"{schema}.{name}": conn.execute(
-                f'select * from {schema}."{name}" order by all'
-            ).fetchall()
+            f"{schema}.{name}": sorted(
+                conn.execute(f'select * from {schema}."{name}"').fetchall(), key=repr
+            )
             for schema, name in names
         }
     finally:

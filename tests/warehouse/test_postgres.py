@@ -23,6 +23,7 @@ from ingest.warehouse.postgres import PostgresWarehouse, connect
 from ingest.warehouse.schema import SCHEMA_VERSION
 from ingest.warehouse.settings import Settings, redact
 from ingest.warehouse.tables import RAW_TABLES, column_type
+from tests.conftest import SPEC_CONFIG, make_dds
 from tests.postgres_server import PostgresServer
 
 # ------------------------------------------------------------------- choosing the engine
@@ -260,3 +261,92 @@ def test_writes_during_an_outage_spool_on_the_host_and_apply_in_order_when_it_is
     assert [r[0] for r in rows] == [Decimal(i + 1) for i in range(5)]
     assert not warehouse.spool.has_pending()
     warehouse.close()
+
+
+# ------------------------------------------------------------------- least privileges
+
+
+def _readme_roles_block() -> list[str]:
+    """The README's SQL block under "Least privileges", as statements (``\\connect`` kept)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Least privileges", 1)[1]
+    block = section.split("```sql\n", 1)[1].split("```", 1)[0]
+    statements, current = [], []
+    for line in block.splitlines():
+        if line.startswith("--") or not line.strip():
+            continue
+        if line.startswith("\\connect"):
+            statements.append(line)
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statements.append("\n".join(current).rstrip(";"))
+            current = []
+    return statements
+
+
+def test_least_privileges_from_the_readme(
+    postgres_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's roles, created as written: the owner builds, NovaOS' role writes and
+    reads through the facade (the refresh included) but cannot drop or delete anything,
+    and the analyst reads and can write nothing."""
+    monkeypatch.setenv("DDS_STATE_DIR", str(tmp_path))
+    as_user = {
+        user: postgres_server.url("dds").replace("postgresql://postgres@", f"postgresql://{user}@")
+        for user in ("dds_owner", "dds_novaos", "dds_analyst")
+    }
+    conn = connect(postgres_server.url())
+    for statement in _readme_roles_block():
+        if statement.startswith("\\connect"):
+            _, database, user = statement.split()
+            assert database == "dds"
+            conn = connect(as_user[user])
+        else:
+            conn.execute(statement)
+
+    owner = make_dds(as_user["dds_owner"])  # `dds build`: the raw tables and every model
+    owner.close()
+
+    novaos = make_dds(as_user["dds_novaos"])
+    try:
+        campaign_id = novaos.deploy_campaign(SPEC_CONFIG)["campaign_id"]
+        assert novaos.start_campaign(campaign_id)["status"] == "started"
+        cost = {"operation": "scoring", "provider": "anthropic", "cost": 0.15}
+        assert novaos.log_dds_costs(campaign_id, cost)["status"] == "logged"
+        status = novaos.get_campaign_status(campaign_id)  # the refresh, as dds_novaos
+        assert status["metrics"]["total_cost"] == 0.15
+        csv = tmp_path / "costs.csv"
+        csv.write_text(
+            "campaign_id,operation,provider,cost,occurred_at\n"
+            f"{campaign_id},scraping,outscraper,2.50,2025-01-01T09:00:00Z\n"
+        )
+        assert novaos.ingest("costs", str(csv))["loaded"] == 1
+        assert novaos.get_campaign_status(campaign_id)["metrics"]["total_cost"] == 2.65
+    finally:
+        novaos.close()
+
+    refused = (
+        "delete from raw.cost_events",
+        "update raw.cost_events set cost_usd = 0",
+        "drop table marts.campaign_metrics",
+        "create table raw.mine (x int)",
+    )
+    for statement in refused:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connect(as_user["dds_novaos"]).execute(statement)
+
+    analyst = connect(as_user["dds_analyst"])
+    [(total,)] = analyst.execute(
+        "select cost_usd from marts.campaign_metrics where campaign_id = %s", [campaign_id]
+    ).fetchall()
+    assert total == Decimal("2.65")
+    assert analyst.execute("select count(*) from raw.cost_events").fetchall() == [(2,)]
+    for statement in (
+        *refused,
+        "insert into raw.campaign_events (event_id, campaign_id, event_type, occurred_at, "
+        "ingested_at) values ('x', 'x', 'stopped', now(), now())",
+        "delete from marts.campaign_metrics",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connect(as_user["dds_analyst"]).execute(statement)

@@ -10,10 +10,15 @@ each example a real `dbt build --full-refresh` on a copy gives every mart the sa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -25,10 +30,13 @@ from hypothesis import strategies as st
 from dds_api.apps.cli import main as cli_main
 from dds_api.apps.dashboard import render_dashboard
 from dds_api.current_marts import refresh
-from dds_api.current_marts.build import build, run_dbt
+from dds_api.current_marts.build import build, compile_refresh_plan, run_dbt
 from dds_api.facade import DDSIntegration
+from ingest.warehouse.postgres import PostgresConnection, connect
 from tests.conftest import SPEC_CONFIG, make_dds
+from tests.postgres_server import PostgresServer
 from tests.warehouse.rebuild import assert_current, marts_as_rows
+from tests.warehouse.test_postgres_hosts import READER
 
 NOW = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 CAMPAIGNS = 3
@@ -46,14 +54,16 @@ SCOPED_MODELS = (
 )
 
 
-def remove_scope_filters(path: Path, model: str) -> None:
+def remove_scope_filters(address: Path | str, model: str) -> None:
     """Rewrite the stored refresh SQL of ``model`` without its own scope filters (every
     `x in (select campaign_id from <scope>)` becomes true), as if its author forgot them."""
-    conn = duckdb.connect(str(path))
+    is_url = isinstance(address, str) and address.startswith("postgresql://")
+    conn: Any = PostgresConnection(connect(address)) if is_url else duckdb.connect(str(address))
     try:
         scope_schema, scope_table = (
             conn.execute(
-                f"select relation from {refresh.PLAN_TABLE} where model = ?", [refresh.SCOPE_MODEL]
+                f"select relation from {refresh.PLAN_TABLE} where model = ?",
+                [refresh.SCOPE_MODEL],
             )
             .fetchone()[0]
             .split(".")
@@ -173,6 +183,17 @@ def apply(dds: DDSIntegration, other: DDSIntegration, ids: list[str], op: tuple)
         assert answer["status"] == "logged", answer
 
 
+@pytest.fixture(scope="session")
+def full_build_sql_postgres(postgres_server: PostgresServer, template_postgres: str) -> dict:
+    """full_build_sql as dbt compiles it for PostgreSQL."""
+    name = "compile_full_build"
+    url = postgres_server.create_database(name, template=template_postgres)
+    try:
+        return {step.model: step.sql for step in compile_refresh_plan(url, "--full-refresh")}
+    finally:
+        postgres_server.drop_database(name)
+
+
 @settings(
     # more for a deeper local run: DDS_PROPERTY_EXAMPLES=30
     max_examples=int(os.environ.get("DDS_PROPERTY_EXAMPLES", "3")),
@@ -185,20 +206,26 @@ def apply(dds: DDSIntegration, other: DDSIntegration, ids: list[str], op: tuple)
     # refresh still keeps its output to the campaigns in scope
     unfiltered=st.sampled_from([None, *SCOPED_MODELS]),
 )
+@pytest.mark.parametrize("backend", ["duckdb", "postgres"])
 def test_refreshed_tables_equal_a_full_rebuild_after_every_step(
     steps: list[tuple],
     unfiltered: str | None,
-    template_warehouse: Path,
-    full_build_sql: dict,
+    backend: str,
+    new_warehouse: Callable[[], str],
+    request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    folder = tmp_path_factory.mktemp("property")
-    path = folder / "dds.duckdb"
-    shutil.copy(template_warehouse, path)
+    """On PostgreSQL another process (a second host) reads, and so refreshes, all along."""
+    full_build_sql = request.getfixturevalue(
+        "full_build_sql" if backend == "duckdb" else "full_build_sql_postgres"
+    )
+    address = new_warehouse()
     if unfiltered is not None:
-        remove_scope_filters(path, unfiltered)
-    dds = make_dds(path, idle_release_seconds=600)
-    other = make_dds(path, lock_timeout_seconds=0.2)
+        remove_scope_filters(address, unfiltered)
+    dds = make_dds(address, idle_release_seconds=600)
+    other = make_dds(address, lock_timeout_seconds=0.2)
+    second_host = None
+    stop = tmp_path_factory.mktemp("property") / "stop"
     try:
         ids = []
         for n in range(CAMPAIGNS):
@@ -206,6 +233,14 @@ def test_refreshed_tables_equal_a_full_rebuild_after_every_step(
             ids.append(deployed["campaign_id"])
         dds.start_campaign(ids[0])
         dds.start_campaign(ids[1])
+        if backend == "postgres":
+            second_host = subprocess.Popen(
+                [sys.executable, "-c", READER, str(stop), str(CAMPAIGNS)],
+                env={**os.environ, "DDS_WAREHOUSE": address, "DO_NOT_TRACK": "1"},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
         assert_current(dds, full_build_sql)
         for op in steps:
             apply(dds, other, ids, op)
@@ -214,15 +249,33 @@ def test_refreshed_tables_equal_a_full_rebuild_after_every_step(
     finally:
         other.close()
         dds.close()
+        if second_host is not None:
+            stop.touch()
+            out, err = second_host.communicate(timeout=300)
+            assert second_host.returncode == 0, err[-3000:]
+            reads = json.loads(out.strip().splitlines()[-1])
+            assert reads["problems"] == [] and reads["reads"] >= 3
     # the real thing: dbt rebuilds a copy from raw; every mart and table has the same rows
-    copy = folder / "rebuilt.duckdb"
-    shutil.copy(path, copy)
+    copy = _copy_of(address, request)
     run_dbt(
         ("build", "--full-refresh", "--exclude-resource-type", "test",
          "--exclude-resource-type", "unit_test"),
-        str(copy),
+        copy,
     )  # fmt: skip
-    assert marts_as_rows(path) == marts_as_rows(copy)
+    assert marts_as_rows(address) == marts_as_rows(copy)
+
+
+def _copy_of(address: str, request: pytest.FixtureRequest) -> str:
+    """A copy of the warehouse at ``address`` (a file beside it, or a database made from it)."""
+    if not address.startswith("postgresql://"):
+        copy = Path(address).with_name(Path(address).stem + "-rebuilt.duckdb")
+        shutil.copy(address, copy)
+        return str(copy)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    source = address.split("/")[-1].split("?")[0]
+    name = f"{source}_rebuilt"
+    request.addfinalizer(lambda: server.drop_database(name))
+    return server.create_database(name, template=source)
 
 
 def test_a_new_day_moves_pacing_without_any_write(warehouse_path: Path) -> None:

@@ -29,7 +29,7 @@ carried as (
         {% for figure in ['leads_found', 'leads_qualified', 'emails_sent', 'emails_opened',
                           'emails_clicked', 'emails_replied', 'revenue_usd'] %}
         coalesce(
-            {{ dds_last_value_ignore_nulls(figure) }} over campaign_so_far,
+            {{ dds_last_value_ignore_nulls(figure, 'campaign_so_far') }},
             0
         ) as {{ figure }},
         {% endfor %}

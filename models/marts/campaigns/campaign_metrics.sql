@@ -114,8 +114,10 @@ final as (
         {{ safe_divide('100.0 * emails_bounced', 'emails_sent') }} as bounce_rate,
         {{ safe_divide('100.0 * spam_reports', 'emails_delivered') }} as spam_rate,
         {{ safe_divide('100.0 * unsubscribes', 'emails_delivered') }} as unsubscribe_rate,
-        round({{ safe_divide('cost_usd', 'leads_found') }}, 6) as cost_per_lead,
-        round({{ safe_divide('cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,
+        {{ dds_round_double(safe_divide('cost_usd', 'leads_found'), 6) }} as cost_per_lead,
+        {{ dds_round_double(
+            safe_divide('cost_usd', 'leads_qualified'), 6
+        ) }} as cost_per_qualified_lead,
         revenue_usd - cost_usd as profit_usd,
         {{ dds_roi('revenue_usd', 'cost_usd') }} as roi,
         {{ safe_divide('100.0 * cost_usd', 'budget_usd') }} as budget_used_pct,

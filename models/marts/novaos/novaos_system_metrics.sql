@@ -31,7 +31,7 @@ unpivoted as (
         snapshots.event_seq * {{ figures | length }} + {{ loop.index0 }} as id,
         snapshots.occurred_at as timestamp,
         'dds.{{ name }}' as metric_name,
-        cast(snapshots.{{ column }} as double) as metric_value,
+        cast(snapshots.{{ column }} as {{ dds_type_double() }}) as metric_value,
         snapshots.campaign_id,
         snapshots.snapshot_id,
         snapshots.stage,

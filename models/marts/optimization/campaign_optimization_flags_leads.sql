@@ -16,7 +16,9 @@ checks as (
             as fires_high_cost_per_lead,
         -- 12 places rather than the 6 of campaign_metrics, so that a flag that fired does
         -- not show a value equal to its threshold (60.000001 over 3 leads)
-        round({{ safe_divide('cost_usd', 'leads_found') }}, 12) as value_high_cost_per_lead,
+        {{ dds_round_double(
+            safe_divide('cost_usd', 'leads_found'), 12
+        ) }} as value_high_cost_per_lead,
         {{ dds_threshold('dds_cost_per_lead_threshold') }} as threshold_high_cost_per_lead,
 
         leads_found > 0

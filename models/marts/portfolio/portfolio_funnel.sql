@@ -16,7 +16,7 @@ steps as (
     select
         1 as step_order, 'Leads found' as label, 'count' as unit,
         cast(leads_found as decimal(38, 6)) as amount,
-        cast(null as double) as step_rate, 'none' as step_rate_kind
+        cast(null as {{ dds_type_double() }}) as step_rate, 'none' as step_rate_kind
     from portfolio
 
     union all

@@ -36,8 +36,10 @@ final as (
         *,
         revenue_usd - cost_usd as profit_usd,
         {{ dds_roi('revenue_usd', 'cost_usd') }} as roi,
-        round({{ safe_divide('cost_usd', 'leads_found') }}, 6) as cost_per_lead,
-        round({{ safe_divide('cost_usd', 'leads_qualified') }}, 6) as cost_per_qualified_lead,
+        {{ dds_round_double(safe_divide('cost_usd', 'leads_found'), 6) }} as cost_per_lead,
+        {{ dds_round_double(
+            safe_divide('cost_usd', 'leads_qualified'), 6
+        ) }} as cost_per_qualified_lead,
         {{ safe_divide('100.0 * leads_qualified', 'leads_found') }}
             as qualification_rate,
         {{ safe_divide('100.0 * emails_replied', 'emails_sent') }} as reply_rate
