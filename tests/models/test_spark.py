@@ -8,7 +8,8 @@ Spark gets them one of two ways (the test's parameter):
 - ``postgres``: copied into a real PostgreSQL warehouse (``COPY``, keeping ``seq``), which
   Spark reads through its JDBC source (``ingest/warehouse/spark.py``, Debian's
   ``libpostgresql-jdbc-java`` jar), as a user's volume build does (README, "Beyond one
-  machine").
+  machine"). dbt also builds the warehouse's own marts there (the ``postgres`` target), and
+  Spark's must equal them too.
 
 Then ``dbt build --target spark`` runs every seed, model and data test on them (a local
 session, warehouse and Derby metastore in a temporary folder), and every mart must equal
@@ -35,6 +36,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from dds_api.current_marts.build import BOOTSTRAP_ARGS, run_dbt
 from dds_api.facade import DDSIntegration
 from dds_api.samples.synthetic import generate
 from ingest.campaigns import parse_deployment, record_deployment
@@ -203,15 +205,29 @@ def test_the_project_builds_on_spark_and_its_marts_equal_duckdbs(
         server: PostgresServer = request.getfixturevalue("postgres_tcp_server")
         name = f"spark_{tmp_path.name}"[:60]
         server.create_database(name)
-        try:
-            in_postgres = copy_raw_to_postgres(dds, server.url(name))
-            copied = load_raw_from_postgres(spark, server.tcp_url(name))
-        finally:
-            server.drop_database(name)
+        request.addfinalizer(lambda: server.drop_database(name))
+        in_postgres = copy_raw_to_postgres(dds, server.url(name))
+        copied = load_raw_from_postgres(spark, server.tcp_url(name))
         assert copied.pop("seq <=") > 0
         assert copied == in_postgres  # the cut is every committed row: nothing was writing
+        # and the warehouse's own marts, built by dbt on PostgreSQL from the same raw rows
+        # (its own target folder, so that the project's stays parsed for DuckDB)
+        target = ("--target-path", str(tmp_path / "target-postgres"))
+        postgres_started = time.perf_counter()
+        run_dbt((*BOOTSTRAP_ARGS, *target), server.url(name))
+        output = run_dbt(("build", *target), server.url(name))
+        assert "ERROR=0" in output and " WARN=0 " in output, output[-2000:]
+        with connect(server.url(name)) as pg:
+            postgres_marts = {
+                mart: _rows(pg.execute(f"select {', '.join(columns)} from marts.{mart}").fetchall())
+                for mart, (columns, _) in expected_marts.items()
+            }
+        assert postgres_marts == {mart: rows for mart, (_, rows) in expected_marts.items()}
+        postgres_seconds = time.perf_counter() - postgres_started
+        postgres_build = f", of which dbt on PostgreSQL {postgres_seconds:.1f} s"
     else:
         copied = load_raw_from_duckdb(spark, dds, tmp_path)
+        postgres_build = ""
     dds.close()
     assert copied["cost_events"] > 4000
     loaded = time.perf_counter()
@@ -240,7 +256,7 @@ def test_the_project_builds_on_spark_and_its_marts_equal_duckdbs(
     }
     compared = time.perf_counter()
     print(
-        f"\nspark ({raw_from}): session and raw load {loaded - started:.1f} s, "
+        f"\nspark ({raw_from}): raw load {loaded - started:.1f} s{postgres_build}, "
         f"dbt build {built - loaded:.1f} s ({len(result.result)} nodes), "
         f"marts compared {compared - built:.1f} s"
     )
@@ -261,6 +277,8 @@ def test_the_project_builds_on_spark_and_its_marts_equal_duckdbs(
         print(f"{name}: {expected_marts[name][0]}")
         print(f"  duckdb {first and first[0]}\n  spark  {first and first[1]}")
     assert not differing, f"marts differing (duckdb rows, spark rows): {differing}"
+    if raw_from == "postgres":  # Spark's marts equal the PostgreSQL warehouse's own
+        assert actual_marts == postgres_marts
 
 
 def test_a_copy_while_hosts_write_is_one_cut_across_tables(
