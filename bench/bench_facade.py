@@ -23,6 +23,7 @@ Data comes from dds_api.samples.synthetic (seeded, bulk-inserted).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -47,6 +48,7 @@ from dds_api.current_marts.reads import METRICS_SQL
 from dds_api.facade import DDSIntegration
 from dds_api.samples.synthetic import generate, more_cost_events
 from ingest.validation import utc_now
+from ingest.warehouse.postgres import PostgresConnection, connect
 from ingest.warehouse.settings import Settings
 
 Row = tuple[str, str, str]
@@ -151,16 +153,29 @@ def ok(result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def open_copy(template: Path, folder: Path) -> DDSIntegration:
+def open_copy(template: str, folder: Path) -> DDSIntegration:
+    """A facade over a copy of the template file, or over the PostgreSQL database the
+    template names (a fresh one per run: the facade builds it when it first opens it)."""
     folder.mkdir(parents=True)
+    if template.startswith("postgresql://"):
+        os.environ["DDS_STATE_DIR"] = str(folder / "state")
+        return DDSIntegration(Settings.for_postgres(template, idle_release_seconds=3600))
     shutil.copy(template, folder / "dds.duckdb")
     return DDSIntegration(Settings(warehouse_path=folder / "dds.duckdb", idle_release_seconds=3600))
+
+
+def bare_connection(dds: DDSIntegration) -> contextlib.AbstractContextManager[Any]:
+    """A connection whose every statement commits on its own, for the bare insert + commit:
+    the facade's DuckDB connection, or a plain autocommit one to the PostgreSQL server."""
+    if dds.settings.postgres_url is None:
+        return dds.warehouse.connect()
+    return contextlib.closing(PostgresConnection(connect(dds.settings.postgres_url)))
 
 
 # ---------------------------------------------------------------------- the scenarios
 
 
-def latency(template: Path, folder: Path, calls: int) -> list[Row]:
+def latency(template: str, folder: Path, calls: int) -> list[Row]:
     """Each facade method, call after call on an open connection, on 100 campaigns."""
     dds = open_copy(template, folder)
     generate(dds, campaigns=100, seed=1)
@@ -177,7 +192,7 @@ def latency(template: Path, folder: Path, calls: int) -> list[Row]:
     cid = active[0]
     cost = {"operation": "lead_scoring", "provider": "anthropic", "cost": 0.15}
     writes = timed(lambda: ok(dds.log_dds_costs(cid, cost)), calls * 5)
-    with dds.warehouse.connect() as conn:
+    with bare_connection(dds) as conn:
         floor = timed(
             lambda: conn.execute(
                 RAW_INSERT, [os.urandom(16).hex(), cid, "2026-01-01", "2026-01-01"]
@@ -211,12 +226,13 @@ def latency(template: Path, folder: Path, calls: int) -> list[Row]:
         ("stop_campaign", dist(timed(lambda: ok(dds.stop_campaign(next(to_stop))), calls - 1)), "")
     )
     with dds.read() as conn:
-        hand = timed(lambda: conn.execute(HAND_WRITTEN_POINT, [rng.choice(ids)]).fetchall(), calls)
         raw_point = timed(lambda: conn.execute(RAW_POINT_READ, [rng.choice(ids)]).fetchall(), calls)
-    point_floor = (
-        f"point read of raw.campaign_events: {dist(raw_point)}; "
-        f"hand-written point query: {dist(hand)}"
-    )
+        point_floor = f"point read of raw.campaign_events: {dist(raw_point)}"
+        if dds.settings.postgres_url is None:  # the hand-written query is DuckDB's SQL
+            hand = timed(
+                lambda: conn.execute(HAND_WRITTEN_POINT, [rng.choice(ids)]).fetchall(), calls
+            )
+            point_floor += f"; hand-written point query: {dist(hand)}"
     reads: list[tuple[str, Callable[[], object]]] = [
         ("estimate_campaign_costs", lambda: dds.estimate_campaign_costs(100, "dentists")),
         ("calculate_lead_metrics", lambda: dds.calculate_lead_metrics(rng.choice(ids))),
@@ -236,7 +252,8 @@ def latency(template: Path, folder: Path, calls: int) -> list[Row]:
     for name, call in portfolio:
         rows.append((name, dist(timed(lambda call=call: ok(call()), max(20, calls // 10))), ""))
     dds.close()
-    return [(f"100 campaigns: {name}", figure, note) for name, figure, note in rows]
+    engine = "PostgreSQL" if template.startswith("postgresql://") else "DuckDB"
+    return [(f"{engine}, 100 campaigns: {name}", figure, note) for name, figure, note in rows]
 
 
 def first_reads_after_a_write(
@@ -264,7 +281,7 @@ def first_reads_after_a_write(
 
 
 def portfolio(
-    template: Path, folder: Path, campaigns: int, cost_events: int, calls: int, dbt: bool
+    template: str, folder: Path, campaigns: int, cost_events: int, calls: int, dbt: bool
 ) -> list[Row]:
     """Portfolio reads and a point read at one size, beside hand-written raw queries."""
     dds = open_copy(template, folder)
@@ -338,10 +355,10 @@ def portfolio(
 def child(args: argparse.Namespace) -> None:
     folder = Path(args.folder)
     if args.child == "latency":
-        rows = latency(Path(args.template), folder, args.calls)
+        rows = latency(args.template, folder, args.calls)
     else:
         rows = portfolio(
-            Path(args.template), folder, args.size[0], args.size[1], args.calls, args.dbt_build
+            args.template, folder, args.size[0], args.size[1], args.calls, args.dbt_build
         )
     print(json.dumps(rows))
 
@@ -371,6 +388,9 @@ def main() -> None:
     parser.add_argument("--no-latency", dest="latency", action="store_false")
     parser.add_argument("--quick", action="store_true",
                         help="100 and 1,000 campaigns, 100k events, 100 calls")  # fmt: skip
+    parser.add_argument("--postgres", action="store_true",
+                        help="also the per-call figures on a PostgreSQL warehouse (a temporary "
+                        "server from Debian's postgresql package, as the tests start)")  # fmt: skip
     parser.add_argument("--child", choices=["latency", "portfolio"], help=argparse.SUPPRESS)
     parser.add_argument("--template", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -393,6 +413,19 @@ def main() -> None:
         common = ["--template", str(template), "--calls", str(args.calls)]
         if args.latency:
             rows += run_child(["--child", "latency", "--folder", f"{tmp}/latency", *common])
+        if args.postgres:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository
+            from tests.postgres_server import PostgresServer
+
+            server = PostgresServer()
+            try:
+                url = server.create_database("bench")
+                rows += run_child(
+                    ["--child", "latency", "--folder", f"{tmp}/latency-pg", "--template", url,
+                     "--calls", str(args.calls)]
+                )  # fmt: skip
+            finally:
+                server.close()
         for campaigns, events in sizes:
             step = ["--child", "portfolio", "--size", str(campaigns), str(events),
                     "--folder", f"{tmp}/n{campaigns}_{events}", *common]  # fmt: skip

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 import polars as pl
@@ -272,7 +273,7 @@ def _copy_of(address: str, request: pytest.FixtureRequest) -> str:
         shutil.copy(address, copy)
         return str(copy)
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    source = address.split("/")[-1].split("?")[0]
+    source = urlsplit(address).path.lstrip("/")
     name = f"{source}_rebuilt"
     request.addfinalizer(lambda: server.drop_database(name))
     return server.create_database(name, template=source)
