@@ -42,10 +42,10 @@ from dds_api.samples.synthetic import generate
 from ingest.campaigns import parse_deployment, record_deployment
 from ingest.costs import parse_cost, record_cost
 from ingest.warehouse.postgres import PostgresWarehouse, connect
-from ingest.warehouse.postgres_schema import ensure_raw_schema
 from ingest.warehouse.settings import Settings
 from ingest.warehouse.tables import RAW_SCHEMA, RAW_TABLES, SEQUENCE
 from tests.conftest import require_postgres
+from tests.models.test_postgres_build import copy_raw_rows
 from tests.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.spark
@@ -79,32 +79,18 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def copy_raw_to_postgres(dds: DDSIntegration, url: str) -> dict[str, int]:
-    """The DuckDB warehouse's raw rows into the PostgreSQL database ``url`` (a raw schema
-    from the declarations), each row as it is, ``seq`` included; the sequence continues
-    after the largest."""
-    copied = {}
+    """The DuckDB warehouse's raw rows into the PostgreSQL database ``url`` as they are,
+    ``seq`` included (the Postgres build's test copies them so), the sequence set after the
+    largest as a warehouse's would be."""
+    with dds.read() as conn:
+        copied = copy_raw_rows(conn, url)
+    events = " union all ".join(
+        f"select max(seq) as seq from {RAW_SCHEMA}.{table.name}"
+        for table in RAW_TABLES
+        if "seq" in table.column_names
+    )
     with connect(url) as pg:
-        ensure_raw_schema(pg)
-        with dds.read() as conn, pg.transaction(), pg.cursor() as cursor:
-            for table in RAW_TABLES:
-                listed = ", ".join(f'"{name}"' for name in table.column_names)
-                order = "order by seq" if "seq" in table.column_names else ""
-                rows = conn.execute(f"select {listed} from {RAW_SCHEMA}.{table.name} {order}")
-                copied[table.name] = 0
-                with cursor.copy(f"copy {RAW_SCHEMA}.{table.name} ({listed}) from stdin") as copy:
-                    for row in rows.fetchall():
-                        copy.write_row(row)
-                        copied[table.name] += 1
-            cursor.execute(
-                "select setval(%s, (select max(seq) from ("
-                + " union all ".join(
-                    f"select max(seq) as seq from {RAW_SCHEMA}.{table.name}"
-                    for table in RAW_TABLES
-                    if "seq" in table.column_names
-                )
-                + ") as tables))",
-                [SEQUENCE],
-            )
+        pg.execute(f"select setval(%s, (select max(seq) from ({events}) as tables))", [SEQUENCE])
     return copied
 
 
