@@ -28,16 +28,35 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 SPEC_CONFIG = SPEC_EXAMPLE_CONFIG
 
 
+def require_postgres(what: str, missing: bool) -> None:
+    """Skip the test when ``what`` is ``missing``, unless DDS_REQUIRE_POSTGRES=1 (CI): then
+    fail, so that the Postgres tests run there rather than silently skip."""
+    if not missing:
+        return
+    message = f"{what} not found"
+    if os.environ.get("DDS_REQUIRE_POSTGRES") == "1":
+        pytest.fail(message + " and DDS_REQUIRE_POSTGRES=1", pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for the session (tests/postgres_server.py). Skipped where no
     server binaries are installed, unless DDS_REQUIRE_POSTGRES=1 (CI), which fails instead."""
-    if find_postgres_bin() is None:
-        message = "PostgreSQL server binaries not found (Debian package `postgresql`)"
-        if os.environ.get("DDS_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message + " and DDS_REQUIRE_POSTGRES=1", pytrace=False)
-        pytest.skip(message)
+    binaries = "PostgreSQL server binaries (Debian package `postgresql`)"
+    require_postgres(binaries, find_postgres_bin() is None)
     server = PostgresServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_tcp_server() -> Iterator[PostgresServer]:
+    """Another server that also listens on TCP 127.0.0.1 (``tcp_url``), for clients without
+    unix sockets (Spark's JDBC source)."""
+    binaries = "PostgreSQL server binaries (Debian package `postgresql`)"
+    require_postgres(binaries, find_postgres_bin() is None)
+    server = PostgresServer(tcp=True)
     yield server
     server.close()
 

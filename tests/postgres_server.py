@@ -1,5 +1,7 @@
 """A real PostgreSQL server for tests: Debian's binaries, a temporary directory, a unix
 socket only (no TCP port, so parallel sessions never collide), started in about 2 seconds.
+A client that speaks TCP only (Spark's JDBC source: pgjdbc has no unix sockets without an
+extra jar) asks for ``tcp=True``: the server also listens on 127.0.0.1, on a free port.
 
 PostgreSQL refuses to run as root: as root, the directory is handed to the user
 ``postgres`` and the server's commands run as that user (``runuser``); the clients (tests,
@@ -13,6 +15,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -40,12 +43,19 @@ def find_postgres_bin() -> Path | None:
     return Path(on_path).parent if on_path else None
 
 
+def _free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class PostgresServer:
     """One PostgreSQL server in a fresh temporary directory: ``data/`` is the cluster, the
     directory itself holds the socket. ``stop()`` and ``start()`` keep the data and the
     socket (an outage and the recovery); ``close()`` stops it and removes everything."""
 
-    def __init__(self, bin_dir: Path | None = None) -> None:
+    def __init__(self, bin_dir: Path | None = None, tcp: bool = False) -> None:
         found = bin_dir or find_postgres_bin()
         if found is None:
             raise FileNotFoundError(
@@ -58,6 +68,8 @@ class PostgresServer:
         self.data_dir = os.path.join(self.socket_dir, "data")
         self.log_file = os.path.join(self.socket_dir, "server.log")
         self._as_postgres = os.geteuid() == 0
+        # the port is chosen once: a restart (after stop()) listens where clients know it
+        self.port: int | None = _free_port() if tcp else None
         if self._as_postgres:
             shutil.chown(self.socket_dir, user=SUPERUSER, group=SUPERUSER)
         try:
@@ -93,7 +105,10 @@ class PostgresServer:
 
     def start(self) -> None:
         """Start the server on the same data directory and socket (after ``stop()``)."""
-        options = f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off"
+        listen = "127.0.0.1" if self.port is not None else ""
+        options = f"-k {self.socket_dir} -c listen_addresses='{listen}' -c fsync=off"
+        if self.port is not None:
+            options += f" -p {self.port}"
         options += " -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", self.data_dir, "-l", self.log_file, "-w", "-o", options, "start")
 
@@ -115,7 +130,14 @@ class PostgresServer:
 
     def url(self, dbname: str = "postgres") -> str:
         """A libpq URL for ``dbname`` over this server's socket, as the superuser."""
-        return f"postgresql://{SUPERUSER}@/{quote(dbname)}?host={quote(self.socket_dir)}"
+        port = f"&port={self.port}" if self.port is not None else ""
+        return f"postgresql://{SUPERUSER}@/{quote(dbname)}?host={quote(self.socket_dir)}{port}"
+
+    def tcp_url(self, dbname: str = "postgres") -> str:
+        """A libpq URL for ``dbname`` over TCP on 127.0.0.1 (a server made with ``tcp=True``)."""
+        if self.port is None:
+            raise RuntimeError("this server listens on its unix socket only: pass tcp=True")
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{quote(dbname)}"
 
     def _admin(self, statement: sql.Composable) -> None:
         # create/drop database cannot run in a transaction block: autocommit
