@@ -1,7 +1,11 @@
 """Errors that the boundary raises and the facade turns into ``{'status': 'error'}`` dicts."""
 
 import duckdb
-import psycopg
+
+try:
+    import psycopg
+except ImportError:  # MetricFlow's venv loads our dbt plugin without the package's deps
+    psycopg = None  # type: ignore[assignment]
 
 
 class ValidationError(ValueError):
@@ -19,8 +23,9 @@ class ValidationError(ValueError):
 
 # What either warehouse engine raises for a statement it refused, and for a table that does
 # not exist (yet): one name each, so no module of ours names an engine's exceptions.
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (duckdb.Error, psycopg.Error)
-MISSING_TABLE_ERRORS: tuple[type[BaseException], ...] = (
-    duckdb.CatalogException,
-    psycopg.errors.UndefinedTable,
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (duckdb.Error,) + (
+    (psycopg.Error,) if psycopg is not None else ()
+)
+MISSING_TABLE_ERRORS: tuple[type[BaseException], ...] = (duckdb.CatalogException,) + (
+    (psycopg.errors.UndefinedTable,) if psycopg is not None else ()
 )
