@@ -198,22 +198,23 @@ class PostgresWarehouse:
         An unreachable server raises WarehouseBusyError, so a ``spoolable`` write spools."""
         with self._lock:
             conn = self._connection()
-            if self._depth == 0 and self.spool.has_pending():
-                spool_module.drain(conn, self.spool)
-            self.generation += 1
-            writing = not reading and self._depth == 0
-            if writing:
-                conn.begin()
-                lock_appends(conn)
+            outermost = self._depth == 0
+            writing = not reading and outermost
             self._depth += 1
             try:
+                if outermost and self.spool.has_pending():
+                    spool_module.drain(conn, self.spool)
+                self.generation += 1
+                if writing:
+                    conn.begin()
+                    lock_appends(conn)
                 yield conn
                 if writing:
                     conn.commit()
             except psycopg.OperationalError as exc:
                 if writing:
                     self._rollback_quietly(conn)
-                if not conn.raw.broken:
+                if not _server_gone(conn, exc):
                     raise
                 # the server went away mid-use, which it rolled back: the write may spool
                 # like one that found the server down (only a server lost between
@@ -287,6 +288,8 @@ class PostgresWarehouse:
         )
 
     def _rollback_quietly(self, conn: PostgresConnection) -> None:
+        if not conn.in_transaction:
+            return
         try:
             conn.rollback()
         except psycopg.Error:
@@ -316,6 +319,13 @@ def _arrow_type(column: Any) -> pa.DataType:
             return pa.decimal128(38, 10)
         return pa.decimal128(column.precision, column.scale or 0)
     return _ARROW_TYPES.get(name, pa.string())
+
+
+def _server_gone(conn: PostgresConnection, exc: psycopg.OperationalError) -> bool:
+    """Whether the error is the server going away (the connection lost, or the server
+    shutting down: SQLSTATE class 08, or 57P01-57P03), not a refused statement."""
+    state = exc.sqlstate or ""
+    return conn.raw.broken or state.startswith("08") or state in ("57P01", "57P02", "57P03")
 
 
 def _reason(exc: BaseException) -> str:

@@ -12,10 +12,7 @@ the issue's 2000 passes too (about 3 minutes there).
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
 import time
 from decimal import Decimal
@@ -24,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SPEC_CONFIG, make_dds
+from tests.warehouse.processes import result, spawn
 from tests.warehouse.stored import stored
 
 WRITERS = 4
@@ -116,28 +114,6 @@ DBT = textwrap.dedent("""
 """)
 
 
-def _spawn(code: str, args: list[str], path: Path, lock_timeout: float) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "DDS_WAREHOUSE": str(path),
-        "DDS_LOCK_TIMEOUT_SECONDS": str(lock_timeout),
-        "DO_NOT_TRACK": "1",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-c", code, *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _result(proc: subprocess.Popen[str], timeout: float) -> dict:
-    out, err = proc.communicate(timeout=timeout)
-    assert proc.returncode == 0, err[-3000:]
-    return json.loads(out.strip().splitlines()[-1])
-
-
 @pytest.mark.slow
 def test_four_writers_a_reader_and_dbt_lose_and_duplicate_nothing(
     warehouse_path: Path, tmp_path: Path
@@ -155,19 +131,17 @@ def test_four_writers_a_reader_and_dbt_lose_and_duplicate_nothing(
     started = time.monotonic()
     # Reads (and each process's first open, which checks the views) cannot spool: they
     # wait their turn, so the lock timeout must exceed the longest dbt run.
-    reader = _spawn(READER, [str(stop), str(len(ids))], warehouse_path, lock_timeout=300)
-    writers = [
-        _spawn(WRITER, [str(w), str(EVENTS), own[w], *shared], warehouse_path, lock_timeout=300)
-        for w in range(WRITERS)
-    ]
+    env = {"DDS_WAREHOUSE": str(warehouse_path), "DDS_LOCK_TIMEOUT_SECONDS": "300"}
+    reader = spawn(READER, [str(stop), str(len(ids))], **env)
+    writers = [spawn(WRITER, [str(w), str(EVENTS), own[w], *shared], **env) for w in range(WRITERS)]
     procs = [reader, *writers]
     try:
         time.sleep(2)  # dbt starts while the writers are busy
-        procs.append(dbt := _spawn(DBT, [], warehouse_path, lock_timeout=300))
-        written = [_result(proc, timeout=600) for proc in writers]
-        dbt_run = _result(dbt, timeout=600)
+        procs.append(dbt := spawn(DBT, [], **env))
+        written = [result(proc, timeout=600) for proc in writers]
+        dbt_run = result(dbt, timeout=600)
         stop.touch()
-        reads = _result(reader, timeout=600)
+        reads = result(reader, timeout=600)
     finally:
         for proc in procs:  # a failure must not leave the reader looping
             if proc.poll() is None:

@@ -9,10 +9,7 @@ consistent, and no poll may see the watermark ahead of an uncommitted row.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -25,6 +22,7 @@ import pytest
 from ingest.warehouse.postgres import connect
 from tests.conftest import SPEC_CONFIG, make_dds
 from tests.postgres_server import PostgresServer
+from tests.warehouse.processes import result, spawn, watermark_skips
 from tests.warehouse.test_concurrency import WRITER
 
 HOSTS, WRITERS_PER_HOST = 2, 2
@@ -60,28 +58,6 @@ READER = textwrap.dedent("""
     dds.close()
     print(json.dumps({"reads": reads, "unreachable": unreachable, "problems": problems[:5]}))
 """)
-
-
-def _spawn(code: str, args: list[str], url: str, state: Path) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "DDS_WAREHOUSE": url,
-        "DDS_STATE_DIR": str(state),
-        "DO_NOT_TRACK": "1",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-c", code, *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _result(proc: subprocess.Popen[str], timeout: float) -> dict:
-    out, err = proc.communicate(timeout=timeout)
-    assert proc.returncode == 0, err[-3000:]
-    return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.mark.slow
@@ -124,22 +100,26 @@ def test_two_hosts_write_through_an_outage_and_lose_or_double_nothing(
 
     poller = threading.Thread(target=poll)
     poller.start()
-    readers = [
-        _spawn(READER, [str(stop), str(len(ids))], url_with_timeout, state) for state in states
-    ]
+    host_env = [{"DDS_WAREHOUSE": url_with_timeout, "DDS_STATE_DIR": str(s)} for s in states]
+    readers = [spawn(READER, [str(stop), str(len(ids))], **env) for env in host_env]
     writers = [
-        _spawn(WRITER, [str(w), str(EVENTS), own[w], *shared], url_with_timeout, states[w % HOSTS])
+        spawn(WRITER, [str(w), str(EVENTS), own[w], *shared], **host_env[w % HOSTS])
         for w in range(HOSTS * WRITERS_PER_HOST)
     ]
     procs = [*readers, *writers]
     try:
-        time.sleep(4)  # the writers are busy
+        # the server stops once the writers are well under way (a quarter of the costs in)
+        deadline = time.monotonic() + 120
+        while (not polls or polls[-1][1] < HOSTS * WRITERS_PER_HOST * EVENTS // 4) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.01)
         postgres_server.stop()
         time.sleep(3)  # the outage: writes spool on their host, reads answer an error
         postgres_server.start()
-        written = [_result(proc, timeout=900) for proc in writers]
+        written = [result(proc, timeout=900) for proc in writers]
         stop.touch()
-        reads = [_result(proc, timeout=300) for proc in readers]
+        reads = [result(proc, timeout=300) for proc in readers]
     finally:
         polling.clear()
         poller.join()
@@ -182,10 +162,4 @@ def test_two_hosts_write_through_an_outage_and_lose_or_double_nothing(
     [(snapshots,)] = conn.execute("select count(*) from raw.result_snapshots").fetchall()
     assert snapshots == sum(report["snapshots"] for report in written)
 
-    skips = 0
-    for high, seen in polls:
-        [(below,)] = conn.execute(
-            "select count(*) from raw.cost_events where seq <= %s", [high]
-        ).fetchall()
-        skips += below != seen
-    assert len(polls) > 20 and skips == 0
+    assert len(polls) > 20 and watermark_skips(conn, polls) == 0
