@@ -42,12 +42,14 @@ err_console = Console(width=140, highlight=False, stderr=True)
 
 
 class _Commands(click.Group):
-    """Every command: a warehouse held past the lock timeout is a message, not a traceback."""
+    """Every command: a warehouse held past the lock timeout (or a server that does not
+    answer), or a refusal of the input, is a message, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except WarehouseBusyError as exc:  # says who holds the file and what to do
+        # the busy error says who holds the file and what to do; a refusal, how to fix it
+        except (WarehouseBusyError, ValidationError) as exc:
             err_console.print(f"Error: {exc}", markup=False)
             sys.exit(1)
 
@@ -467,12 +469,8 @@ def dashboard(out_path: Path) -> None:
 
 
 def _export_raw(dds: DDSIntegration, out_dir: Path) -> None:
-    try:
-        with dds.warehouse.connect() as conn:
-            counts = backup.export_raw(conn, out_dir)
-    except ValidationError as exc:
-        err_console.print(f"Error: {exc.message}", markup=False)
-        sys.exit(1)
+    with dds.warehouse.connect() as conn:
+        counts = backup.export_raw(conn, out_dir)
     click.echo(
         f"Backed up {len(counts)} raw tables ({sum(counts.values())} rows) to {out_dir}. "
         "Restore with: dds import DIR (into a new warehouse)."
@@ -487,12 +485,8 @@ def _export_raw(dds: DDSIntegration, out_dir: Path) -> None:
 @click.argument("in_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 def import_cmd(in_dir: Path) -> None:
     dds = _dds()
-    try:
-        with dds.warehouse.connect() as conn:
-            counts = backup.import_raw(conn, in_dir)
-    except ValidationError as exc:
-        err_console.print(f"Error: {exc.message}", markup=False)
-        sys.exit(1)
+    with dds.warehouse.connect() as conn:
+        counts = backup.import_raw(conn, in_dir)
     click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} raw tables.")
 
 

@@ -56,7 +56,7 @@ REBUILD = "table"
 PLAN_SELECTOR = ("config.materialized:incremental", "config.materialized:table")
 # the rows a delete+insert step computed before replacing (a temporary table; unqualified,
 # which both engines resolve to the connection's temporary schema first)
-_ROWS_NAME = _ROWS = "dds_refresh_rows"
+_ROWS = "dds_refresh_rows"
 
 
 T = TypeVar("T")
@@ -462,7 +462,7 @@ def _rebuild_in_place(conn: duckdb.DuckDBPyConnection, step: Step) -> None:
 def _replace(conn: duckdb.DuckDBPyConnection, step: Step, delete_where: str) -> None:
     """Compute the step's rows first (its SQL may read the table it replaces rows of),
     then delete the stored rows matching ``delete_where`` and insert the new ones."""
-    conn.execute(f"create temp table {_ROWS_NAME} as {_subquery(step.sql)}")
+    conn.execute(f"create temp table {_ROWS} as {_subquery(step.sql)}")
     conn.execute(f"delete from {step.relation} where {delete_where}")
     conn.execute(insert_by_name(conn, step.relation, f"select * from {_ROWS}"))
     conn.execute(f"drop table {_ROWS}")

@@ -66,16 +66,14 @@ def mirror(
     names = [column.name for column in cursor.description]
     rows = cursor.fetchall()
     if _raw_table(relation) is not None:
-        if rows:
-            side.register("mirrored_rows", _arrow(names, rows))
-            try:
-                side.execute(f"insert into {relation} by name select * from mirrored_rows")
-            finally:
-                side.unregister("mirrored_rows")
-        return len(rows)
+        if not rows:
+            return 0
+        statement = f"insert into {relation} by name select * from mirrored_rows"
+    else:
+        statement = f"create or replace table {relation} as select * from mirrored_rows"
     side.register("mirrored_rows", _arrow(names, rows))
     try:
-        side.execute(f"create or replace table {relation} as select * from mirrored_rows")
+        side.execute(statement)
     finally:
         side.unregister("mirrored_rows")
     return len(rows)
@@ -86,11 +84,8 @@ def copy_appended(side: duckdb.DuckDBPyConnection, conn: Any) -> dict[str, int]:
     in ``seq`` order, leaving ``seq`` to the server's sequence. Returns rows per table."""
     copied: dict[str, int] = {}
     cursor = conn.raw.cursor()
-    for table in RAW_TABLES:
-        columns = [name for name in table.column_names if name != "seq"]
-        listed = ", ".join(f'"{name}"' for name in columns)
-        if "seq" not in table.column_names:
-            continue
+    for table in RAW_TABLES:  # every raw table has seq (tables.py)
+        listed = ", ".join(f'"{name}"' for name in table.column_names if name != "seq")
         result = side.execute(
             f"select {listed} from {RAW_SCHEMA}.{table.name} where seq >= ? order by seq",
             [SIDE_SEQ_START],
