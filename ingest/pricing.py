@@ -23,7 +23,7 @@ from decimal import Decimal
 
 import duckdb
 
-from ingest.warehouse.dialect import DUCKDB, POSTGRES, Dialect, dialect_of
+from ingest.warehouse.dialect import DUCKDB, POSTGRES, Dialect, dialect_of, huge_integer
 from ingest.warehouse.errors import MISSING_TABLE_ERRORS, ValidationError
 from ingest.warehouse.tables import MAX_COST_USD, TOKEN_PRICE_UNITS
 
@@ -45,8 +45,7 @@ def pricing_sql(pending: str, dialect: Dialect = DUCKDB) -> str:
     caller input; it must yield PRICING_INPUT_COLUMNS. ``price_item`` is the item asked for
     (the model for Anthropic); null means "the provider's only item".
     """
-    # integers wider than 64 bits: DuckDB's hugeint, PostgreSQL's numeric(38, 0)
-    huge = "numeric(38, 0)" if dialect == POSTGRES else "hugeint"
+    huge = huge_integer(dialect)  # integers wider than 64 bits
     rate_columns = ",\n            ".join(
         f"cast({column}_rate as {huge}) as {column}_rate" for column in TOKEN_UNITS.values()
     )

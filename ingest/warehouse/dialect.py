@@ -32,18 +32,10 @@ def is_postgres(conn: Any) -> bool:
     return dialect_of(conn) == POSTGRES
 
 
-def temp_table(conn: Any, name: str, select_sql: str) -> str:
-    """``create temp table name as select ...``, replacing one left by an earlier call on
-    the same connection (PostgreSQL has no ``create or replace`` for tables)."""
-    if is_postgres(conn):
-        return f"drop table if exists {name}; create temp table {name} as {select_sql}"
-    return f"create or replace temp table {name} as {select_sql}"
-
-
-def huge_integer(conn: Any) -> str:
+def huge_integer(dialect: Dialect) -> str:
     """The type of an exact integer wider than 64 bits (money in micro-units, token counts
     multiplied by prices): DuckDB's HUGEINT, PostgreSQL's numeric(38, 0)."""
-    return "numeric(38, 0)" if is_postgres(conn) else "hugeint"
+    return "numeric(38, 0)" if dialect == POSTGRES else "hugeint"
 
 
 def lock_appends(conn: Any) -> None:
