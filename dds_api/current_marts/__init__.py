@@ -25,14 +25,16 @@ import contextlib
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from types import MappingProxyType
 
 import duckdb
 
 from dds_api.current_marts import refresh
-from dds_api.current_marts.build import ensure_built
+from dds_api.current_marts.build import built_at, ensure_built
 from ingest.warehouse import open_warehouse
 from ingest.warehouse.connection import WarehouseBusyError
+from ingest.warehouse.dialect import forget_columns
 from ingest.warehouse.errors import ValidationError
 from ingest.warehouse.settings import Settings
 
@@ -48,7 +50,7 @@ class CurrentMarts:
         self.warehouse = open_warehouse(settings, before_snapshot=self.bring_current)
         self._built = False
         self._plan: list[refresh.Step] | None = None
-        self._plan_opened = -1
+        self._plan_built_at: datetime | None = None
         # (warehouse generation, time) of the last refresh, complete (None) or of some models
         self._current: dict[tuple[str, ...] | None, tuple[int, float]] = {}
         # campaigns whose rows made their last refresh fail (id -> the database's reason)
@@ -87,10 +89,13 @@ class CurrentMarts:
             generation, checked_at = self._current.get(key, (-1, 0.0))
             if generation == self.warehouse.generation and now - checked_at < RECHECK_SECONDS:
                 return  # held the file throughout and wrote nothing since that refresh
-        if self._plan is None or self._plan_opened != self.warehouse.opened:
-            # another process may have rebuilt the warehouse while we did not hold it
+        stamp = built_at(conn)
+        if self._plan is None or self._plan_built_at != stamp:
+            # this or another process (on a server, another host) rebuilt the warehouse since
+            # the plan was read: its tables and compiled SQL may have changed
+            forget_columns(conn)
             self._plan = refresh.load_plan(conn)
-            self._plan_opened = self.warehouse.opened
+            self._plan_built_at = stamp
             if self._plan is None:
                 raise ValidationError(
                     "The warehouse has no refresh plan (it was built by an older version or "

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from dds_api.current_marts import refresh
 from ingest.warehouse.connection import Warehouse
+from ingest.warehouse.errors import MISSING_TABLE_ERRORS
 from ingest.warehouse.settings import postgres_url_of
 from ingest.warehouse.tables import utc_now
 
@@ -196,6 +198,16 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
         )
     warehouse.refresh_snapshot()  # analysts see what the build made
     return output
+
+
+def built_at(conn: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the warehouse was last built (by any process, on any host): a plan read before
+    then is stale. None before its first build by this version (no record yet)."""
+    try:
+        [(at,)] = conn.execute(f"select built_at from {BUILD_INFO_TABLE}").fetchall()
+    except MISSING_TABLE_ERRORS:
+        return None
+    return at
 
 
 def ensure_built(warehouse: Warehouse) -> None:

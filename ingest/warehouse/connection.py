@@ -94,7 +94,6 @@ class Warehouse:
         # not declared a read. The facade refreshes the marts when it moved
         # (dds_api/current_marts/refresh.py).
         self.generation = 0
-        self.opened = 0
         # Run on the connection before the analysts' snapshot is copied (given by
         # dds_api/current_marts/, which brings the marts up to date there, so the copy's
         # marts agree with its raw events).
@@ -125,7 +124,6 @@ class Warehouse:
         with self._lock:
             if self._conn is None:
                 self._conn = self._open(spoolable=spoolable)
-                self.opened += 1
                 self.generation += 1
             if self._depth == 0 and self.spool.has_pending():
                 spool_module.drain(self._conn, self.spool)

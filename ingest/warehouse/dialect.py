@@ -65,6 +65,12 @@ def insert_by_name(conn: Any, relation: str, select_sql: str) -> str:
     return f"insert into {relation} ({columns}) select {columns} from ({select_sql}) as by_name"
 
 
+def forget_columns(conn: Any) -> None:
+    """Drop the column lists insert_by_name read (a build may have recreated the tables)."""
+    if is_postgres(conn):
+        conn.columns.clear()
+
+
 @contextmanager
 def refresh_lock(conn: Any) -> Iterator[None]:
     """On PostgreSQL, one host at a time refreshes the marts: a session-level lock taken

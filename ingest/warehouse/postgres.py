@@ -60,7 +60,7 @@ class PostgresConnection:
         self._rows: list[tuple[Any, ...]] | None = None
         self._depth = 0
         self._sql: dict[str, str] = {}
-        # a table's column list, for dialect.insert_by_name (cleared with the plan's store)
+        # a table's column list, for dialect.insert_by_name (dialect.forget_columns clears it)
         self.columns: dict[str, str] = {}
 
     # -- statements
@@ -177,7 +177,6 @@ class PostgresWarehouse:
         # generation moves on each one, and the facade's refresh asks the database (a scan of
         # the raw high-water marks) whether anything did.
         self.generation = 0
-        self.opened = 0
         self.before_snapshot = before_snapshot
 
     @property
@@ -276,7 +275,6 @@ class PostgresWarehouse:
         except psycopg.OperationalError as exc:
             raise WarehouseBusyError(self._unreachable(exc)) from exc
         self._conn = PostgresConnection(raw)
-        self.opened += 1
         return self._conn
 
     def _unreachable(self, exc: BaseException) -> str:

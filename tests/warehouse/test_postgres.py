@@ -5,6 +5,7 @@ doubled or committed out of ``seq`` order, and an outage that loses nothing. A r
 
 from __future__ import annotations
 
+import os
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from dds_api.current_marts.build import build
 from ingest import spool as spool_module
 from ingest.campaigns import parse_deployment, record_deployment
 from ingest.costs import parse_cost, record_cost
@@ -346,3 +348,45 @@ def test_least_privileges_from_the_readme(
     ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             connect(as_user["dds_analyst"]).execute(statement)
+
+
+def test_a_build_on_another_host_reaches_this_hosts_next_refresh(
+    postgres_server: PostgresServer,
+    template_postgres: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Host B rebuilds with another threshold while host A keeps its connection: A's next
+    refresh replays the SQL B's build compiled, not the plan A read before (on the file,
+    a reopen rereads it; a server connection stays open)."""
+    monkeypatch.setenv("DDS_STATE_DIR", str(tmp_path))
+    url = postgres_server.create_database(f"rebuilt_{os.getpid()}", template=template_postgres)
+    host_a, host_b = make_dds(url), make_dds(url)
+    try:
+        campaign_id = host_a.deploy_campaign(SPEC_CONFIG)["campaign_id"]
+        host_a.start_campaign(campaign_id)
+        host_a.log_dds_costs(
+            campaign_id, {"operation": "scoring", "provider": "anthropic", "cost": 26}
+        )
+        host_a.log_dds_results(campaign_id, {"stage": "outreach", "leads_found": 1})
+
+        def fired() -> set[str]:
+            with host_a.read(needs=("campaign_optimization_flags",)) as conn:
+                rows = conn.execute(
+                    "select rule_id from marts.campaign_optimization_flags where campaign_id = ?",
+                    [campaign_id],
+                ).fetchall()
+            return {rule for (rule,) in rows}
+
+        assert "high_cost_per_lead" in fired()  # $26 a lead, over the default $20
+        build(host_b.warehouse, ("run", "--vars", "{dds_cost_per_lead_threshold: 30}"))
+        # A's next read refreshes (the build reset the refresh's marks), and a write makes it
+        # refresh the campaign again: with B's plan, the threshold stays $30
+        assert "high_cost_per_lead" not in fired()
+        host_a.log_dds_costs(
+            campaign_id, {"operation": "scoring", "provider": "anthropic", "cost": 0.01}
+        )
+        assert "high_cost_per_lead" not in fired()
+    finally:
+        host_a.close()
+        host_b.close()
