@@ -25,6 +25,28 @@ from tests.postgres_server import PostgresServer, find_postgres_bin
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+
+def _dbt_folders_per_worker() -> None:
+    """Under pytest-xdist (.ci/run runs two workers) each worker's dbt runs write a target
+    and log folder of their own: two builds sharing target/ would read each other's
+    half-written manifest and partial parse. Seeded with the project's partial parse, so a
+    worker's first build does not parse the whole project again."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or "DBT_TARGET_PATH" in os.environ:
+        return
+    project = Path(__file__).resolve().parent.parent
+    target = project / "target" / f"xdist-{worker}"
+    target.mkdir(parents=True, exist_ok=True)
+    parsed = project / "target" / "partial_parse.msgpack"
+    if parsed.is_file() and not (target / parsed.name).exists():
+        shutil.copy(parsed, target)
+    # relative, as dbt reads it: a test's copy of the project writes into its own folder
+    os.environ["DBT_TARGET_PATH"] = str(target.relative_to(project))
+    os.environ.setdefault("DBT_LOG_PATH", f"logs/xdist-{worker}")
+
+
+_dbt_folders_per_worker()
+
 SPEC_CONFIG = SPEC_EXAMPLE_CONFIG
 
 

@@ -108,9 +108,9 @@ def run_dbt(args: list[str] | tuple[str, ...], warehouse_path: str) -> str:
 
 
 def target_dir() -> Path:
-    """Where dbt writes manifest.json: DBT_TARGET_PATH, else the project's target/."""
-    configured = os.environ.get("DBT_TARGET_PATH")
-    return Path(configured) if configured else project_dir() / "target"
+    """Where dbt writes manifest.json: DBT_TARGET_PATH (relative to the project, as dbt
+    reads it), else the project's target/."""
+    return project_dir() / os.environ.get("DBT_TARGET_PATH", "target")
 
 
 def compile_refresh_plan(warehouse_path: str, *extra: str) -> list[refresh.Step]:

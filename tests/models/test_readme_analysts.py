@@ -89,7 +89,15 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checkout]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DDS_WAREHOUSE", "DDS_TARGET", "DBT_PROFILES_DIR", "VIRTUAL_ENV")
+        if key
+        not in (
+            "DDS_WAREHOUSE",
+            "DDS_TARGET",
+            "DBT_PROFILES_DIR",
+            "DBT_TARGET_PATH",
+            "DBT_LOG_PATH",
+            "VIRTUAL_ENV",
+        )
     }
     # the package is installed from this repository: point its dbt project at the copy,
     # as a fresh clone's own install would; BROWSER=true: `docs serve` opens no browser

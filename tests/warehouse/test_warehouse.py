@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from dds_api.apps.cli import main as cli_main
-from dds_api.current_marts.build import build, project_digest, project_dir, run_dbt
+from dds_api.current_marts.build import build, project_digest, project_dir, run_dbt, target_dir
 from dds_api.facade import DDSIntegration
 from ingest.warehouse.connection import Warehouse
 from ingest.warehouse.gate import snapshot_path
@@ -45,6 +46,14 @@ def _hold_in_other_process(
     return proc
 
 
+def _eventually(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
+    """Wait for what the facade does once idle (a timer: late on a loaded machine)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {seconds} s"
+        time.sleep(0.1)
+
+
 def test_reads_see_writes_with_no_dbt_run(warehouse_path: Path) -> None:
     dds = make_dds(warehouse_path)
     cid = dds.deploy_campaign(SPEC_CONFIG)["campaign_id"]
@@ -57,8 +66,7 @@ def test_reads_see_writes_with_no_dbt_run(warehouse_path: Path) -> None:
 def test_file_is_released_when_idle(warehouse_path: Path) -> None:
     dds = make_dds(warehouse_path, idle_release_seconds=0.2)
     dds.deploy_campaign(SPEC_CONFIG)
-    time.sleep(0.6)
-    assert _other_process_can_open(warehouse_path)
+    _eventually(lambda: _other_process_can_open(warehouse_path), "the idle facade let go")
     # and the facade opens it again on the next call
     assert dds.get_all_campaigns_report()["summary"]["total_campaigns"] == 1
     dds.close()
@@ -116,7 +124,7 @@ def test_a_renamed_copy_works_for_the_facade_and_dbt(warehouse_path: Path, tmp_p
     )
     dds.close()
     run_dbt(["run", "--select", "stg_dds__cost_events", "portfolio_summary"], str(copy))
-    manifest = (project_dir() / "target" / "manifest.json").read_text()
+    manifest = (target_dir() / "manifest.json").read_text()
     models = [n for n in json.loads(manifest)["nodes"].values() if n["resource_type"] == "model"]
     assert {node["database"] for node in models} == {"dds"}
     assert "backup_copy" not in manifest
@@ -172,9 +180,10 @@ def test_analysts_read_a_snapshot_that_never_blocks_novaos(warehouse_path: Path)
     )
     cid = dds.deploy_campaign(SPEC_CONFIG)["campaign_id"]
     dds.log_dds_costs(cid, {"operation": "x", "provider": "y", "cost": 2.5})
-    time.sleep(1.0)  # idle: the facade lets go of the file and refreshes the snapshot
     snapshot = dds.warehouse.snapshot_path
     assert snapshot.name == "dds.snapshot.duckdb"
+    # idle: the facade lets go of the file and refreshes the snapshot
+    _eventually(snapshot.is_file, "the idle facade wrote the analysts' snapshot")
 
     # an analyst keeps the snapshot open; NovaOS writes, reads and refreshes undisturbed
     analyst = _hold_in_other_process(snapshot, 60, read_only=True)
@@ -182,7 +191,11 @@ def test_analysts_read_a_snapshot_that_never_blocks_novaos(warehouse_path: Path)
         written = dds.log_dds_costs(cid, {"operation": "x", "provider": "y", "cost": 1})
         assert written["cost_id"] is not None and "spooled" not in written  # written directly
         assert dds.calculate_lead_metrics(cid)["total_cost"] == 3.5
-        time.sleep(1.0)  # idle again: a new snapshot replaces the one the analyst has open
+        # idle again: a new snapshot replaces the one the analyst has open
+        taken = snapshot.stat().st_mtime_ns
+        _eventually(
+            lambda: snapshot.is_file() and snapshot.stat().st_mtime_ns != taken, "a new snapshot"
+        )
         # and the analyst can open the snapshot while NovaOS holds the warehouse
         with dds.warehouse.connect():
             code = (
