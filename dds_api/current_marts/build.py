@@ -13,6 +13,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from dds_api.current_marts import refresh
 from ingest.warehouse.connection import Warehouse
-from ingest.warehouse.errors import MISSING_TABLE_ERRORS
+from ingest.warehouse.errors import DATABASE_ERRORS, MISSING_TABLE_ERRORS
 from ingest.warehouse.settings import postgres_url_of
 from ingest.warehouse.tables import utc_now
 
@@ -226,6 +227,10 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
         _seed_partial_parse(Path(folder))
         try:
             output = run_dbt((*args, "--target-path", folder), warehouse.address)
+        except DbtError as failed:
+            detail = row_check_failures(warehouse, str(failed))
+            message = str(failed).replace(folder, str(target_dir()))
+            raise DbtError(message + detail) from failed
         finally:
             shutil.copytree(folder, target_dir(), dirs_exist_ok=True)
         manifest = json.loads((Path(folder) / "manifest.json").read_text())
@@ -256,6 +261,36 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
             "the last build, whose unit tests all passed (`dbt build` runs them).\n"
         )
     return output
+
+
+def row_check_failures(warehouse: Warehouse, output: str, rows: int = 3) -> str:
+    """For each failed row_checks test in dbt's output, which checks failed and a few of the
+    failing rows, read with the test's compiled SQL (dbt says only how many rows failed; a
+    row_checks test holds several checks, macros/row_checks.sql)."""
+    compiled = [
+        Path(path)
+        for path in re.findall(r"compiled code at (\S+\.sql)", output)
+        if Path(path).name.startswith("row_checks_") and Path(path).is_file()
+    ]
+    lines = []
+    for path in compiled:
+        sql = path.read_text()  # dbt compiled it from this project: not input
+        try:
+            with warehouse.connect(reading=True) as conn:
+                counts = conn.execute(
+                    f"select failed_check, count(*) from ({sql}) as failing "
+                    "group by failed_check order by failed_check"
+                ).fetchall()
+                cursor = conn.execute(f"select * from ({sql}) as failing limit {int(rows)}")
+                names = [column[0] for column in cursor.description]
+                examples = cursor.fetchall()
+        except DATABASE_ERRORS as exc:
+            lines.append(f"{path.stem}: could not read its failing rows ({exc})")
+            continue
+        lines.append(f"{path.stem}:")
+        lines += [f"  {check}: {count} rows" for check, count in counts]
+        lines += [f"  e.g. {dict(zip(names, example, strict=True))}" for example in examples]
+    return "\n\nFailed row checks:\n" + "\n".join(lines) if lines else ""
 
 
 def _seed_partial_parse(folder: Path) -> None:
