@@ -45,6 +45,7 @@ _SELECTION_FLAGS = frozenset(
      "--exclude-resource-type", "--exclude-resource-types", "--inline")
 )  # fmt: skip
 BUILD_INFO_TABLE = "refresh.build_info"
+_BUILD_INFO = ("refresh", "build_info")
 # Bootstrapping builds seeds and models only; `dds build` and CI run the tests too.
 BOOTSTRAP_ARGS = (
     "build",
@@ -121,18 +122,36 @@ def dbt_environment(address: str) -> dict[str, str]:
 def run_dbt(args: list[str] | tuple[str, ...], warehouse_path: str) -> str:
     """Run dbt on the warehouse (a file's path or a PostgreSQL URL) in a subprocess; return
     its output or raise DbtError."""
-    root = project_dir()
-    env = dbt_environment(warehouse_path)
     # the dbt script of the interpreter we run in, so a venv's dbt is used even when the
     # venv is not activated
     script = Path(sys.executable).with_name("dbt")
     runner = [str(script)] if script.is_file() else [sys.executable, "-m", "dbt.cli.main"]
-    command = [*runner, *args, "--project-dir", str(root), "--profiles-dir", str(root)]
+    root = project_dir()
+    return _run([*runner, *args, *_project_args(root)], " ".join(args), warehouse_path)
+
+
+def run_dbt_session(commands: list[tuple[str, ...]], warehouse_path: str) -> str:
+    """Run dbt commands one after the other in one subprocess (dbt_session.py: dbt is
+    imported and the warehouse's gate taken once), stopping at the first that fails; return
+    their output or raise DbtError."""
+    root = project_dir()
+    listed = json.dumps([[*args, *_project_args(root)] for args in commands])
+    runner = [sys.executable, "-m", "dds_api.current_marts.dbt_session", listed]
+    return _run(runner, " then ".join(" ".join(args) for args in commands), warehouse_path)
+
+
+def _project_args(root: Path) -> tuple[str, ...]:
+    return ("--project-dir", str(root), "--profiles-dir", str(root))
+
+
+def _run(command: list[str], described: str, warehouse_path: str) -> str:
+    root = project_dir()
+    env = dbt_environment(warehouse_path)
     completed = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     output = completed.stdout + completed.stderr
     if completed.returncode != 0:
         tail = "\n".join(output.strip().splitlines()[-40:])
-        raise DbtError(f"dbt {' '.join(args)} failed (exit {completed.returncode}):\n{tail}")
+        raise DbtError(f"dbt {described} failed (exit {completed.returncode}):\n{tail}")
     return output
 
 
@@ -208,6 +227,8 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
         failing = refresh.failing_campaigns(conn) if refresh.has_failures_table(conn) else {}
         unit_tested = _unit_tested_digest(conn)
         existing = _existing_relations(conn)
+        plan = refresh.load_plan(conn)
+        recorded_digest = _recorded_digest(conn) if _BUILD_INFO in existing else None
     if failing and "--full-refresh" not in args:
         # campaigns whose refresh failed keep rows from before it, and an incremental build
         # would not revisit them (their events are behind the state): rebuild from raw
@@ -215,33 +236,51 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     skip_unit_tests = whole_build and unit_tested == unit_digest
     if skip_unit_tests:
         args = (*args, "--exclude-resource-type", "unit_test")
+    # The plan needs each refreshed model's incremental branch. A whole build over the tables
+    # this project version made compiles exactly that for every planned model: its manifest
+    # gives the plan. Otherwise (a first or full-refresh build, a selection, a new model) dbt
+    # compiles the planned models after the build, now that their tables exist, in the same
+    # process, with the vars this build was given (so that the facade's refresh keeps them).
+    from_build = (
+        whole_build
+        and "--full-refresh" not in args
+        and recorded_digest == digest
+        and plan is not None
+        and all(tuple(step.relation.split(".", 1)) in existing for step in plan)
+    )
     # dbt runs in a subprocess and takes its turn at the warehouse like any process of ours
     # (ingest/warehouse/dbt_plugin.py): let go of the file, and our other processes wait (or spool
     # their writes) while dbt holds it
     warehouse.close(refresh_snapshot=False)  # refreshed after the build instead
     vars_given = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--vars"]
     vars_arg = ("--vars", vars_given[-1]) if vars_given else ()
-    with tempfile.TemporaryDirectory(prefix="dds-build-") as folder:
-        # the build writes its manifest into a folder of its own (another dbt run in this
-        # project must not overwrite it before it is read), and leaves it in target/ after
+    # each dbt command writes its manifest into a folder of its own (another dbt run in this
+    # project must not overwrite it before it is read); the build's is left in target/ after
+    with (
+        tempfile.TemporaryDirectory(prefix="dds-build-") as folder,
+        tempfile.TemporaryDirectory(prefix="dds-compile-") as compiled,
+    ):
         _seed_partial_parse(Path(folder))
+        _seed_partial_parse(Path(compiled))
+        commands = [(*args, "--target-path", folder)]
+        if not from_build:
+            plan_selection = ("--select", *refresh.PLAN_SELECTOR)
+            commands.append(("compile", "--target-path", compiled, *vars_arg, *plan_selection))
         try:
-            output = run_dbt((*args, "--target-path", folder), warehouse.address)
+            output = run_dbt_session(commands, warehouse.address)
         except DbtError as failed:
             detail = row_check_failures(warehouse, str(failed))
             message = str(failed).replace(folder, str(target_dir()))
             raise DbtError(message + detail) from failed
         finally:
             shutil.copytree(folder, target_dir(), dirs_exist_ok=True)
-        manifest = json.loads((Path(folder) / "manifest.json").read_text())
-    # the plan needs each refreshed model's incremental branch, which the build compiled only
-    # for the models whose tables existed before it; otherwise (a first or full-refresh
-    # build, a selection) compile again now that the tables exist, with the vars this build
-    # was given (so that the facade's refresh keeps them)
-    if whole_build and "--full-refresh" not in args and _planned_relations(manifest) <= existing:
-        steps, owned = refresh.plan_from_manifest(manifest), owned_relations(manifest)
-    else:
+        planned = Path(folder if from_build else compiled) / "manifest.json"
+        manifest = json.loads(planned.read_text())
+    if from_build and not _planned_relations(manifest) <= existing:
+        # a planned model whose table the build created (none should be): compile it again
         steps, owned = _compile(warehouse.address, *vars_arg)
+    else:
+        steps, owned = refresh.plan_from_manifest(manifest), owned_relations(manifest)
     if whole_build and not skip_unit_tests and "unit_test" not in args:
         unit_tested = unit_digest  # every unit test ran, and passed (dbt would have failed)
     with warehouse.transaction() as conn:
@@ -299,6 +338,12 @@ def _seed_partial_parse(folder: Path) -> None:
     parsed = target_dir() / "partial_parse.msgpack"
     if parsed.is_file():
         shutil.copy(parsed, folder)
+
+
+def _recorded_digest(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The project_digest of the version that last built the warehouse."""
+    row = conn.execute(f"select project_digest from {BUILD_INFO_TABLE}").fetchone()
+    return row[0] if row else None
 
 
 def _unit_tested_digest(conn: duckdb.DuckDBPyConnection) -> str | None:
