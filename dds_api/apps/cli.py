@@ -148,6 +148,10 @@ def _dbt_build(dds: DDSIntegration, args: list[str] | None = None) -> None:
         sys.exit(1)
     summary = [line for line in output.splitlines() if "Done. PASS=" in line]
     click.echo(summary[-1].split("  ", 1)[-1].strip() if summary else "dbt build finished.")
+    # a whole build leaves the unit tests out when nothing they test changed: say so
+    skipped = [line for line in output.splitlines() if line.startswith("Unit tests not run")]
+    if skipped:
+        click.echo(skipped[-1])
 
 
 @main.command(
