@@ -26,6 +26,7 @@ from ingest import bulk, campaigns, costs, results, spool
 from ingest.sources import dds_home
 from ingest.validation import parse_campaign_id, parse_text, require_mapping, utc_now
 from ingest.warehouse.connection import WarehouseBusyError
+from ingest.warehouse.dialect import dialect_of, fetch_columns
 from ingest.warehouse.errors import DATABASE_ERRORS, ValidationError
 from ingest.warehouse.settings import Settings
 
@@ -62,6 +63,40 @@ _SPOOLING_METHODS = frozenset(
 
 def _verdict(variant: dict[str, Any]) -> str | None:
     return None if variant["comparison"] is None else variant["comparison"]["verdict"]
+
+
+def _portfolio_recommendations(
+    flags: dict[str, list[Any]],
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
+    """The recommendations of each campaign (reads.portfolio_recommendations_sql's
+    columns), most severe first, and each campaign's most severe flag that acts by itself,
+    as _auto_pause records it."""
+    by_campaign: dict[str, list[dict[str, Any]]] = {}
+    pausing: dict[str, dict[str, Any]] = {}
+    keys = [key for key, _, _ in shapes.RECOMMENDATION]
+    for campaign_id, values, has_sample, sample, in_cooldown, cooldown, rule_value in zip(
+        flags["campaign_id"],
+        zip(*(flags[key] for key in keys), strict=True),
+        flags["has_sample"],
+        zip(*(flags[key] for key, _, _ in shapes.SAMPLE), strict=True),
+        flags["in_cooldown"],
+        zip(*(flags[key] for key, _, _ in shapes.COOLDOWN), strict=True),
+        flags["rule_value"],
+        strict=True,
+    ):
+        shape = dict(zip(keys, values, strict=True))
+        if has_sample:
+            shapes.add_sample(shape, *sample)
+        if in_cooldown:
+            shapes.add_cooldown(shape, *cooldown)
+        by_campaign.setdefault(campaign_id, []).append(shape)
+        if shape["acts_automatically"] and campaign_id not in pausing:
+            pausing[campaign_id] = {
+                "rule_id": shape["rule"],
+                "issue": shape["issue"],
+                "current_value": rule_value,
+            }
+    return by_campaign, pausing
 
 
 def returns_error_dict(method: F) -> F:
@@ -591,8 +626,9 @@ class DDSIntegration:
     def get_all_campaigns_report(self) -> dict[str, Any]:
         with self.read(needs=("campaign_metrics",)) as conn:
             summary = fetch_dict(conn, "select * from marts.portfolio_summary")
-            rows = fetch_dicts(
-                conn, "select * from marts.campaign_metrics order by deployed_at, campaign_id"
+            # each row is its campaign's answer, shaped by the database (reads.py)
+            campaigns = shapes.records(
+                fetch_columns(conn, reads.portfolio_campaigns_sql(dialect_of(conn)))
             )
             not_current = self._not_current(conn)
         assert summary is not None  # an aggregate without group by always returns a row
@@ -611,7 +647,7 @@ class DDSIntegration:
                 "total_qualified_leads": count(summary["leads_qualified"]),
                 "cost_per_lead": money(summary["cost_per_lead"]),
             },
-            "campaigns": [shapes.campaign_row(row) for row in rows],
+            "campaigns": campaigns,
             # their rows above are as of before the write that failed to refresh
             "campaigns_not_current": not_current,
             "generated_at": utc_iso(utc_now()),
@@ -705,57 +741,64 @@ class DDSIntegration:
         pausing = self._pausing_flag(row, flags)
         due = {row["campaign_id"]: pausing} if pausing else {}
         paused = {} if dry_run else self._auto_pause(due)
-        return self._optimization(row, flags, priority, paused, pausing is not None)
+        return self._optimization(
+            row["campaign_id"],
+            row["campaign_name"],
+            row["status"],
+            priority,
+            shapes.shaped(shapes.PERFORMANCE, row),
+            [shapes.recommendation(flag) for flag in flags],
+            paused,
+            pausing is not None,
+            utc_iso(utc_now()),
+        )
 
     @returns_error_dict
     def optimize_all_campaigns(self, dry_run: bool = False) -> dict[str, Any]:
         """Analyse every active and paused campaign (stopped ones are history) in one pass;
-        with dry_run, report what would be paused without pausing it."""
+        with dry_run, report what would be paused without pausing it. The database shapes
+        the figures and recommendations (reads.py): Python nests them."""
         with self.read() as conn:
-            rows = fetch_dicts(
-                conn,
-                """
-                select metrics.*, optimization.priority
-                from marts.campaign_metrics as metrics
-                inner join marts.campaign_optimization as optimization
-                    on metrics.campaign_id = optimization.campaign_id
-                where metrics.is_optimizable
-                order by metrics.deployed_at, metrics.campaign_id
-                """,
-            )
-            all_flags = fetch_dicts(
-                conn,
-                """
-                select flags.*
-                from marts.campaign_optimization_flags as flags
-                inner join marts.campaigns as campaigns
-                    on flags.campaign_id = campaigns.campaign_id
-                where campaigns.is_optimizable
-                order by flags.campaign_id, flags.severity_rank desc, flags.rule_id
-                """,
-            )
+            dialect = dialect_of(conn)
+            rows = fetch_columns(conn, reads.portfolio_optimization_sql(dialect))
+            flags = fetch_columns(conn, reads.portfolio_recommendations_sql(dialect))
             not_analyzed = self._not_current(conn)
+        recommendations, pausing = _portfolio_recommendations(flags)
         # a campaign whose refresh failed is not analysed (nor paused) on stale figures
         failing = self.marts.failing
-        rows = [row for row in rows if row["campaign_id"] not in failing]
-        flags_by_campaign: dict[str, list[dict[str, Any]]] = {}
-        for flag in all_flags:
-            flags_by_campaign.setdefault(flag["campaign_id"], []).append(flag)
+        analysed = [
+            (campaign_id, name, status, priority, performance)
+            for campaign_id, name, status, priority, performance in zip(
+                rows["campaign_id"],
+                rows["campaign_name"],
+                rows["status"],
+                rows["priority"],
+                shapes.records({key: rows[key] for key, _, _ in shapes.PERFORMANCE}),
+                strict=True,
+            )
+            if campaign_id not in failing
+        ]
+        # an active campaign with a rule that acts by itself (the most severe such rule)
         due = {
-            row["campaign_id"]: flag
-            for row in rows
-            if (flag := self._pausing_flag(row, flags_by_campaign.get(row["campaign_id"], [])))
+            campaign_id: pausing[campaign_id]
+            for campaign_id, _, status, _, _ in analysed
+            if status == "active" and campaign_id in pausing
         }
         paused = {} if dry_run else self._auto_pause(due)
+        analysis_date = utc_iso(utc_now())
         all_results = [
             self._optimization(
-                row,
-                flags_by_campaign.get(row["campaign_id"], []),
-                row["priority"],
+                campaign_id,
+                name,
+                status,
+                priority,
+                performance,
+                recommendations.get(campaign_id) or [],  # a list of its own
                 paused,
-                row["campaign_id"] in due,
+                campaign_id in due,
+                analysis_date,
             )
-            for row in rows
+            for campaign_id, name, status, priority, performance in analysed
         ]
         needing_attention = [
             {
@@ -813,14 +856,18 @@ class DDSIntegration:
 
     @staticmethod
     def _optimization(
-        row: dict[str, Any],
-        flags: list[dict[str, Any]],
+        campaign_id: str,
+        campaign_name: str,
+        status: str,
         priority: str,
+        performance: dict[str, Any],
+        recommendations: list[dict[str, Any]],
         paused: dict[str, str],
         pause_due: bool,
+        analysis_date: str | None,
     ) -> dict[str, Any]:
-        metrics = shapes.lead_metrics(row)
-        campaign_id = row["campaign_id"]
+        """One campaign's analysis, from its shaped figures (shapes.PERFORMANCE) and
+        recommendations, most severe first."""
         actions_taken = (
             [{"action": AUTO_PAUSE_ACTION, "reason": paused[campaign_id]}]
             if campaign_id in paused
@@ -828,12 +875,12 @@ class DDSIntegration:
         )
         optimization = {
             "campaign_id": campaign_id,
-            "campaign_name": row["campaign_name"],
-            "campaign_status": "paused" if campaign_id in paused else row["status"],
-            "analysis_date": utc_iso(utc_now()),
-            "current_performance": {**metrics, **shapes.budget_figures(row)},
-            "recommendations": [shapes.recommendation(flag) for flag in flags],
-            "suggested_actions": shapes.suggested_actions(flags),
+            "campaign_name": campaign_name,
+            "campaign_status": "paused" if campaign_id in paused else status,
+            "analysis_date": analysis_date,
+            "current_performance": performance,
+            "recommendations": recommendations,
+            "suggested_actions": shapes.suggested_actions(recommendations),
             "priority": priority,
             "actions_taken": actions_taken,
             # an auto-pause rule applies to this active campaign (taken unless a dry run)

@@ -32,10 +32,8 @@ def assert_same(actual: Any, expected: Any, where: str = "answer") -> None:
 
 
 @pytest.fixture
-def portfolio(dds: DDSIntegration) -> DDSIntegration:
-    """A synthetic portfolio with every kind of flag row: rate rules (a sample and its
-    interval) and others, a campaign with an A/B test, auto-paused campaigns, and one resumed
-    after its pause (its rule in cooldown)."""
+def synthetic(dds: DDSIntegration) -> DDSIntegration:
+    """A synthetic portfolio, one of its campaigns with an A/B test."""
     generate(dds, campaigns=40, seed=26)
     with dds.read() as conn:
         [(with_test,)] = conn.execute(
@@ -46,10 +44,18 @@ def portfolio(dds: DDSIntegration) -> DDSIntegration:
         dds, with_test, {"control": 0.05, "short_subject": 0.15, "long_subject": 0.01},
         emails_per_variant=600, seed=7,
     )  # fmt: skip
-    paused = dds.optimize_all_campaigns()["campaigns_paused"]
-    assert paused, "the synthetic portfolio has campaigns a rule pauses"
-    assert dds.start_campaign(paused[0])["status"] == "started"
     return dds
+
+
+@pytest.fixture
+def portfolio(synthetic: DDSIntegration) -> DDSIntegration:
+    """The synthetic portfolio with every kind of flag row: rate rules (a sample and its
+    interval) and others, variants, auto-paused campaigns, and one resumed after its pause
+    (its rule in cooldown)."""
+    paused = synthetic.optimize_all_campaigns()["campaigns_paused"]
+    assert paused, "the synthetic portfolio has campaigns a rule pauses"
+    assert synthetic.start_campaign(paused[0])["status"] == "started"
+    return synthetic
 
 
 def test_each_report_row_is_the_campaigns_own_figures(portfolio: DDSIntegration) -> None:
@@ -99,19 +105,24 @@ def test_each_optimization_is_the_campaigns_own(portfolio: DDSIntegration) -> No
     for result in results:
         own = portfolio.optimize_campaign(result["campaign_id"], dry_run=True)
         assert_same(result, own, f"campaign {result['campaign_id']}")
-    assert everything["campaigns_to_pause"] == sorted(r["campaign_id"] for r in results if r["pause_due"])
+    assert everything["campaigns_to_pause"] == sorted(
+        r["campaign_id"] for r in results if r["pause_due"]
+    )
     assert everything["campaigns_needing_attention"] == [
-        {key: result[key] for key in ("campaign_id", "campaign_name", "priority", "recommendations")}
+        {
+            key: result[key]
+            for key in ("campaign_id", "campaign_name", "priority", "recommendations")
+        }
         for result in results
         if result["priority"] != "LOW"
     ]
     assert everything["critical_issues"] == sum(r["priority"] == "CRITICAL" for r in results)
 
 
-def test_a_pause_is_reported_as_the_campaigns_own(portfolio: DDSIntegration) -> None:
-    due = portfolio.optimize_all_campaigns(dry_run=True)["campaigns_to_pause"]
-    assert due, "the resumed campaign's cooldown leaves other campaigns to pause"
-    everything = portfolio.optimize_all_campaigns()
+def test_a_pause_is_reported_as_the_campaigns_own(synthetic: DDSIntegration) -> None:
+    due = synthetic.optimize_all_campaigns(dry_run=True)["campaigns_to_pause"]
+    assert due
+    everything = synthetic.optimize_all_campaigns()
     assert everything["campaigns_paused"] == due
     for result in everything["all_results"]:
         if result["campaign_id"] in due:
@@ -124,7 +135,7 @@ def test_a_pause_is_reported_as_the_campaigns_own(portfolio: DDSIntegration) -> 
         else:
             assert result["actions_taken"] == [] and "auto_action_taken" not in result
     # the pauses are recorded: the next analysis finds the campaigns paused, nothing due
-    again = portfolio.optimize_all_campaigns(dry_run=True)
+    again = synthetic.optimize_all_campaigns(dry_run=True)
     assert again["campaigns_to_pause"] == []
     statuses = {r["campaign_id"]: r["campaign_status"] for r in again["all_results"]}
     assert all(statuses[cid] == "paused" for cid in due)
