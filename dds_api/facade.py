@@ -13,6 +13,7 @@ import functools
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from itertools import compress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -70,27 +71,22 @@ def _portfolio_recommendations(
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
     """The recommendations of each campaign (reads.portfolio_recommendations_sql's
     columns), most severe first, and each campaign's most severe flag that acts by itself,
-    as _auto_pause records it."""
+    as _auto_pause records it. Loops over the columns with C iterators (compress, zip):
+    this runs for every flag of the portfolio."""
+    shaped = shapes.records({key: flags[key] for key, _, _ in shapes.RECOMMENDATION})
+    samples = zip(shaped, *(flags[key] for key, _, _ in shapes.SAMPLE), strict=True)
+    for shape, *sample in compress(samples, flags["has_sample"]):
+        shapes.add_sample(shape, *sample)
+    cooldowns = zip(shaped, *(flags[key] for key, _, _ in shapes.COOLDOWN), strict=True)
+    for shape, *cooldown in compress(cooldowns, flags["in_cooldown"]):
+        shapes.add_cooldown(shape, *cooldown)
     by_campaign: dict[str, list[dict[str, Any]]] = {}
-    pausing: dict[str, dict[str, Any]] = {}
-    keys = [key for key, _, _ in shapes.RECOMMENDATION]
-    for campaign_id, values, has_sample, sample, in_cooldown, cooldown, rule_value in zip(
-        flags["campaign_id"],
-        zip(*(flags[key] for key in keys), strict=True),
-        flags["has_sample"],
-        zip(*(flags[key] for key, _, _ in shapes.SAMPLE), strict=True),
-        flags["in_cooldown"],
-        zip(*(flags[key] for key, _, _ in shapes.COOLDOWN), strict=True),
-        flags["rule_value"],
-        strict=True,
-    ):
-        shape = dict(zip(keys, values, strict=True))
-        if has_sample:
-            shapes.add_sample(shape, *sample)
-        if in_cooldown:
-            shapes.add_cooldown(shape, *cooldown)
+    for campaign_id, shape in zip(flags["campaign_id"], shaped, strict=True):
         by_campaign.setdefault(campaign_id, []).append(shape)
-        if shape["acts_automatically"] and campaign_id not in pausing:
+    pausing: dict[str, dict[str, Any]] = {}
+    acting = zip(flags["campaign_id"], shaped, flags["rule_value"], strict=True)
+    for campaign_id, shape, rule_value in compress(acting, flags["acts_automatically"]):
+        if campaign_id not in pausing:
             pausing[campaign_id] = {
                 "rule_id": shape["rule"],
                 "issue": shape["issue"],
@@ -624,6 +620,10 @@ class DDSIntegration:
 
     @returns_error_dict
     def get_all_campaigns_report(self) -> dict[str, Any]:
+        with shapes.collector_paused():  # thousands of dicts, no cycles
+            return self._all_campaigns_report()
+
+    def _all_campaigns_report(self) -> dict[str, Any]:
         with self.read(needs=("campaign_metrics",)) as conn:
             summary = fetch_dict(conn, "select * from marts.portfolio_summary")
             # each row is its campaign's answer, shaped by the database (reads.py)
@@ -756,8 +756,13 @@ class DDSIntegration:
     @returns_error_dict
     def optimize_all_campaigns(self, dry_run: bool = False) -> dict[str, Any]:
         """Analyse every active and paused campaign (stopped ones are history) in one pass;
-        with dry_run, report what would be paused without pausing it. The database shapes
-        the figures and recommendations (reads.py): Python nests them."""
+        with dry_run, report what would be paused without pausing it."""
+        with shapes.collector_paused():  # tens of thousands of dicts and lists, no cycles
+            return self._optimize_all_campaigns(dry_run)
+
+    def _optimize_all_campaigns(self, dry_run: bool) -> dict[str, Any]:
+        """The database shapes the figures and recommendations (reads.py); Python nests them
+        into the answer."""
         with self.read() as conn:
             dialect = dialect_of(conn)
             rows = fetch_columns(conn, reads.portfolio_optimization_sql(dialect))
