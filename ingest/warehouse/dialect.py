@@ -125,6 +125,7 @@ def fetch_columns(conn: Any, sql: str, params: Sequence[Any] | None = None) -> d
         if not rows:
             return {name: [] for name in names}
         return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+    conn.complete()  # a result execute() left unread (a fetchone) would refuse conn.sql
     table = conn.sql(sql, params=params).to_arrow_table()
     return {
         name: column.to_pylist()

@@ -89,6 +89,8 @@ def test_each_report_row_is_the_campaigns_own_figures(portfolio: DDSIntegration)
             "last_active": status["last_active"],
         }
         assert_same(row, expected, f"campaign {cid}")
+    # right after a point read, on the same connection, the same answer
+    assert_same(portfolio.get_all_campaigns_report()["campaigns"], report["campaigns"])
 
 
 def test_each_optimization_is_the_campaigns_own(portfolio: DDSIntegration) -> None:
@@ -105,6 +107,8 @@ def test_each_optimization_is_the_campaigns_own(portfolio: DDSIntegration) -> No
     for result in results:
         own = portfolio.optimize_campaign(result["campaign_id"], dry_run=True)
         assert_same(result, own, f"campaign {result['campaign_id']}")
+    # right after a point read, on the same connection, the same answer
+    assert_same(portfolio.optimize_all_campaigns(dry_run=True)["all_results"], results)
     assert everything["campaigns_to_pause"] == sorted(
         r["campaign_id"] for r in results if r["pause_due"]
     )
