@@ -73,7 +73,7 @@ def _portfolio_recommendations(
     columns), most severe first, and each campaign's most severe flag that acts by itself,
     as _auto_pause records it. Loops over the columns with C iterators (compress, zip):
     this runs for every flag of the portfolio."""
-    shaped = shapes.records({key: flags[key] for key, _, _ in shapes.RECOMMENDATION})
+    shaped = shapes.records(flags, shapes.RECOMMENDATION)
     samples = zip(shaped, *(flags[key] for key, _, _ in shapes.SAMPLE), strict=True)
     for shape, *sample in compress(samples, flags["has_sample"]):
         shapes.add_sample(shape, *sample)
@@ -628,7 +628,8 @@ class DDSIntegration:
             summary = fetch_dict(conn, "select * from marts.portfolio_summary")
             # each row is its campaign's answer, shaped by the database (reads.py)
             campaigns = shapes.records(
-                fetch_columns(conn, reads.portfolio_campaigns_sql(dialect_of(conn)))
+                fetch_columns(conn, reads.portfolio_campaigns_sql(dialect_of(conn))),
+                shapes.CAMPAIGN_ROW,
             )
             not_current = self._not_current(conn)
         assert summary is not None  # an aggregate without group by always returns a row
@@ -778,7 +779,7 @@ class DDSIntegration:
                 rows["campaign_name"],
                 rows["status"],
                 rows["priority"],
-                shapes.records({key: rows[key] for key, _, _ in shapes.PERFORMANCE}),
+                shapes.records(rows, shapes.PERFORMANCE),
                 strict=True,
             )
             if campaign_id not in failing

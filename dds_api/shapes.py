@@ -125,11 +125,15 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def records(columns: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
-    """Rows from columns already shaped (dialect.fetch_columns of reads' portfolio SQL): a
-    dict per row, keyed by the column names, in their order."""
-    names = list(columns)
-    rows = zip(*columns.values(), strict=True)
+def records(columns: Mapping[str, list[Any]], fields: tuple[Field, ...]) -> list[dict[str, Any]]:
+    """The fields' answer of each row, from columns the database shaped
+    (``reads.shaped_columns``, fetched by ``dialect.fetch_columns``): a dict per row, in the
+    fields' order, a value read once under each key that repeats it."""
+    first: dict[tuple[str, str], str] = {}
+    for key, kind, column in fields:
+        first.setdefault((kind, column), key)
+    names = [key for key, _, _ in fields]
+    rows = zip(*(columns[first[kind, column]] for _, kind, column in fields), strict=True)
     return [dict(zip(names, values, strict=True)) for values in rows]
 
 

@@ -114,9 +114,15 @@ _SHAPED_SQL = {
 
 def shaped_columns(fields: tuple[shapes.Field, ...], dialect: Dialect, relation: str) -> str:
     """A select list: each field's column of ``relation`` shaped as ``shapes.shaped``
-    shapes it in Python, named by the field's key."""
+    shapes it in Python, named by the field's key. A value the answer repeats under a
+    second key (reply_rate as outreach_success_rate) is read once: ``shapes.records`` puts
+    it under both."""
     columns = []
+    selected = set()
     for key, kind, column in fields:
+        if (kind, column) in selected:
+            continue
+        selected.add((kind, column))
         qualified = f"{relation}.{column}"
         if kind == "time":
             sql = iso_utc(dialect, qualified)
