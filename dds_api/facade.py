@@ -75,14 +75,20 @@ def _portfolio_recommendations(
     this runs for every flag of the portfolio."""
     shaped = shapes.records(flags, shapes.RECOMMENDATION)
     samples = zip(shaped, *(flags[key] for key, _, _ in shapes.SAMPLE), strict=True)
-    for shape, *sample in compress(samples, flags["has_sample"]):
-        shapes.add_sample(shape, *sample)
+    for shape, size, confidence, lower, upper, significant in compress(
+        samples, flags["has_sample"]
+    ):
+        shapes.add_sample(shape, size, confidence, lower, upper, significant)
     cooldowns = zip(shaped, *(flags[key] for key, _, _ in shapes.COOLDOWN), strict=True)
-    for shape, *cooldown in compress(cooldowns, flags["in_cooldown"]):
-        shapes.add_cooldown(shape, *cooldown)
+    for shape, until, paused_value in compress(cooldowns, flags["in_cooldown"]):
+        shapes.add_cooldown(shape, until, paused_value)
     by_campaign: dict[str, list[dict[str, Any]]] = {}
     for campaign_id, shape in zip(flags["campaign_id"], shaped, strict=True):
-        by_campaign.setdefault(campaign_id, []).append(shape)
+        group = by_campaign.get(campaign_id)
+        if group is None:
+            by_campaign[campaign_id] = [shape]
+        else:
+            group.append(shape)
     pausing: dict[str, dict[str, Any]] = {}
     acting = zip(flags["campaign_id"], shaped, flags["rule_value"], strict=True)
     for campaign_id, shape, rule_value in compress(acting, flags["acts_automatically"]):
