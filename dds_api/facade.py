@@ -13,6 +13,7 @@ import functools
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from itertools import compress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from ingest import bulk, campaigns, costs, results, spool
 from ingest.sources import dds_home
 from ingest.validation import parse_campaign_id, parse_text, require_mapping, utc_now
 from ingest.warehouse.connection import WarehouseBusyError
+from ingest.warehouse.dialect import dialect_of, fetch_columns
 from ingest.warehouse.errors import DATABASE_ERRORS, ValidationError
 from ingest.warehouse.settings import Settings
 
@@ -62,6 +64,41 @@ _SPOOLING_METHODS = frozenset(
 
 def _verdict(variant: dict[str, Any]) -> str | None:
     return None if variant["comparison"] is None else variant["comparison"]["verdict"]
+
+
+def _portfolio_recommendations(
+    flags: dict[str, list[Any]],
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
+    """The recommendations of each campaign (reads.portfolio_recommendations_sql's
+    columns), most severe first, and each campaign's most severe flag that acts by itself,
+    as _auto_pause records it. Loops over the columns with C iterators (compress, zip):
+    this runs for every flag of the portfolio."""
+    shaped = shapes.records(flags, shapes.RECOMMENDATION)
+    samples = zip(shaped, *(flags[key] for key, _, _ in shapes.SAMPLE), strict=True)
+    for shape, size, confidence, lower, upper, significant in compress(
+        samples, flags["has_sample"]
+    ):
+        shapes.add_sample(shape, size, confidence, lower, upper, significant)
+    cooldowns = zip(shaped, *(flags[key] for key, _, _ in shapes.COOLDOWN), strict=True)
+    for shape, until, paused_value in compress(cooldowns, flags["in_cooldown"]):
+        shapes.add_cooldown(shape, until, paused_value)
+    by_campaign: dict[str, list[dict[str, Any]]] = {}
+    for campaign_id, shape in zip(flags["campaign_id"], shaped, strict=True):
+        group = by_campaign.get(campaign_id)
+        if group is None:
+            by_campaign[campaign_id] = [shape]
+        else:
+            group.append(shape)
+    pausing: dict[str, dict[str, Any]] = {}
+    acting = zip(flags["campaign_id"], shaped, flags["rule_value"], strict=True)
+    for campaign_id, shape, rule_value in compress(acting, flags["acts_automatically"]):
+        if campaign_id not in pausing:
+            pausing[campaign_id] = {
+                "rule_id": shape["rule"],
+                "issue": shape["issue"],
+                "current_value": rule_value,
+            }
+    return by_campaign, pausing
 
 
 def returns_error_dict(method: F) -> F:
@@ -589,10 +626,16 @@ class DDSIntegration:
 
     @returns_error_dict
     def get_all_campaigns_report(self) -> dict[str, Any]:
+        with shapes.collector_paused():  # thousands of dicts, no cycles
+            return self._all_campaigns_report()
+
+    def _all_campaigns_report(self) -> dict[str, Any]:
         with self.read(needs=("campaign_metrics",)) as conn:
             summary = fetch_dict(conn, "select * from marts.portfolio_summary")
-            rows = fetch_dicts(
-                conn, "select * from marts.campaign_metrics order by deployed_at, campaign_id"
+            # each row is its campaign's answer, shaped by the database (reads.py)
+            campaigns = shapes.records(
+                fetch_columns(conn, reads.portfolio_campaigns_sql(dialect_of(conn))),
+                shapes.CAMPAIGN_ROW,
             )
             not_current = self._not_current(conn)
         assert summary is not None  # an aggregate without group by always returns a row
@@ -611,7 +654,7 @@ class DDSIntegration:
                 "total_qualified_leads": count(summary["leads_qualified"]),
                 "cost_per_lead": money(summary["cost_per_lead"]),
             },
-            "campaigns": [shapes.campaign_row(row) for row in rows],
+            "campaigns": campaigns,
             # their rows above are as of before the write that failed to refresh
             "campaigns_not_current": not_current,
             "generated_at": utc_iso(utc_now()),
@@ -705,57 +748,69 @@ class DDSIntegration:
         pausing = self._pausing_flag(row, flags)
         due = {row["campaign_id"]: pausing} if pausing else {}
         paused = {} if dry_run else self._auto_pause(due)
-        return self._optimization(row, flags, priority, paused, pausing is not None)
+        return self._optimization(
+            row["campaign_id"],
+            row["campaign_name"],
+            row["status"],
+            priority,
+            shapes.shaped(shapes.PERFORMANCE, row),
+            [shapes.recommendation(flag) for flag in flags],
+            paused,
+            pausing is not None,
+            utc_iso(utc_now()),
+        )
 
     @returns_error_dict
     def optimize_all_campaigns(self, dry_run: bool = False) -> dict[str, Any]:
         """Analyse every active and paused campaign (stopped ones are history) in one pass;
         with dry_run, report what would be paused without pausing it."""
+        with shapes.collector_paused():  # tens of thousands of dicts and lists, no cycles
+            return self._optimize_all_campaigns(dry_run)
+
+    def _optimize_all_campaigns(self, dry_run: bool) -> dict[str, Any]:
+        """The database shapes the figures and recommendations (reads.py); Python nests them
+        into the answer."""
         with self.read() as conn:
-            rows = fetch_dicts(
-                conn,
-                """
-                select metrics.*, optimization.priority
-                from marts.campaign_metrics as metrics
-                inner join marts.campaign_optimization as optimization
-                    on metrics.campaign_id = optimization.campaign_id
-                where metrics.is_optimizable
-                order by metrics.deployed_at, metrics.campaign_id
-                """,
-            )
-            all_flags = fetch_dicts(
-                conn,
-                """
-                select flags.*
-                from marts.campaign_optimization_flags as flags
-                inner join marts.campaigns as campaigns
-                    on flags.campaign_id = campaigns.campaign_id
-                where campaigns.is_optimizable
-                order by flags.campaign_id, flags.severity_rank desc, flags.rule_id
-                """,
-            )
+            dialect = dialect_of(conn)
+            rows = fetch_columns(conn, reads.portfolio_optimization_sql(dialect))
+            flags = fetch_columns(conn, reads.portfolio_recommendations_sql(dialect))
             not_analyzed = self._not_current(conn)
+        recommendations, pausing = _portfolio_recommendations(flags)
         # a campaign whose refresh failed is not analysed (nor paused) on stale figures
         failing = self.marts.failing
-        rows = [row for row in rows if row["campaign_id"] not in failing]
-        flags_by_campaign: dict[str, list[dict[str, Any]]] = {}
-        for flag in all_flags:
-            flags_by_campaign.setdefault(flag["campaign_id"], []).append(flag)
+        analysed = [
+            (campaign_id, name, status, priority, performance)
+            for campaign_id, name, status, priority, performance in zip(
+                rows["campaign_id"],
+                rows["campaign_name"],
+                rows["status"],
+                rows["priority"],
+                shapes.records(rows, shapes.PERFORMANCE),
+                strict=True,
+            )
+            if campaign_id not in failing
+        ]
+        # an active campaign with a rule that acts by itself (the most severe such rule)
         due = {
-            row["campaign_id"]: flag
-            for row in rows
-            if (flag := self._pausing_flag(row, flags_by_campaign.get(row["campaign_id"], [])))
+            campaign_id: pausing[campaign_id]
+            for campaign_id, _, status, _, _ in analysed
+            if status == "active" and campaign_id in pausing
         }
         paused = {} if dry_run else self._auto_pause(due)
+        analysis_date = utc_iso(utc_now())
         all_results = [
             self._optimization(
-                row,
-                flags_by_campaign.get(row["campaign_id"], []),
-                row["priority"],
+                campaign_id,
+                name,
+                status,
+                priority,
+                performance,
+                recommendations.get(campaign_id) or [],  # a list of its own
                 paused,
-                row["campaign_id"] in due,
+                campaign_id in due,
+                analysis_date,
             )
-            for row in rows
+            for campaign_id, name, status, priority, performance in analysed
         ]
         needing_attention = [
             {
@@ -813,14 +868,18 @@ class DDSIntegration:
 
     @staticmethod
     def _optimization(
-        row: dict[str, Any],
-        flags: list[dict[str, Any]],
+        campaign_id: str,
+        campaign_name: str,
+        status: str,
         priority: str,
+        performance: dict[str, Any],
+        recommendations: list[dict[str, Any]],
         paused: dict[str, str],
         pause_due: bool,
+        analysis_date: str | None,
     ) -> dict[str, Any]:
-        metrics = shapes.lead_metrics(row)
-        campaign_id = row["campaign_id"]
+        """One campaign's analysis, from its shaped figures (shapes.PERFORMANCE) and
+        recommendations, most severe first."""
         actions_taken = (
             [{"action": AUTO_PAUSE_ACTION, "reason": paused[campaign_id]}]
             if campaign_id in paused
@@ -828,12 +887,12 @@ class DDSIntegration:
         )
         optimization = {
             "campaign_id": campaign_id,
-            "campaign_name": row["campaign_name"],
-            "campaign_status": "paused" if campaign_id in paused else row["status"],
-            "analysis_date": utc_iso(utc_now()),
-            "current_performance": {**metrics, **shapes.budget_figures(row)},
-            "recommendations": [shapes.recommendation(flag) for flag in flags],
-            "suggested_actions": shapes.suggested_actions(flags),
+            "campaign_name": campaign_name,
+            "campaign_status": "paused" if campaign_id in paused else status,
+            "analysis_date": analysis_date,
+            "current_performance": performance,
+            "recommendations": recommendations,
+            "suggested_actions": shapes.suggested_actions(recommendations),
             "priority": priority,
             "actions_taken": actions_taken,
             # an auto-pause rule applies to this active campaign (taken unless a dry run)

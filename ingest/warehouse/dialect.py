@@ -7,7 +7,7 @@ something differently, it asks here, by the connection's ``dialect``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -102,3 +102,32 @@ def arrow_reader(conn: Any, sql: str) -> Any:
     if is_postgres(conn):
         return conn.arrow_reader(sql)
     return conn.sql(sql).to_arrow_reader()
+
+
+def iso_utc(dialect: Dialect, timestamp: str) -> str:
+    """SQL for a naive UTC timestamp as the answers show it (``formatting.utc_iso``):
+    ISO-8601 with microseconds and a Z, e.g. 2026-03-01T09:30:00.000000Z."""
+    if dialect == POSTGRES:
+        return f"""to_char({timestamp}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+    return f"strftime({timestamp}, '%Y-%m-%dT%H:%M:%S.%fZ')"
+
+
+def fetch_columns(conn: Any, sql: str, params: Sequence[Any] | None = None) -> dict[str, list[Any]]:
+    """A many-row result as one list of Python values per column (name -> values, in the
+    select's order), for the facade to build a portfolio's dicts from. DuckDB converts
+    each column through Arrow, at C speed (fetchall makes each row's values one by one,
+    several times slower; bench/README.md, "#26, portfolio answers"); psycopg's rows are
+    transposed."""
+    if is_postgres(conn):
+        cursor = conn.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        rows = cursor.fetchall()
+        if not rows:
+            return {name: [] for name in names}
+        return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+    conn.complete()  # a result execute() left unread (a fetchone) would refuse conn.sql
+    table = conn.sql(sql, params=params).to_arrow_table()
+    return {
+        name: column.to_pylist()
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    }
