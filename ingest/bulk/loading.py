@@ -252,10 +252,11 @@ def _load_costs(
     conn: duckdb.DuckDBPyConnection, batch_id: str, progress: Progress | None
 ) -> dict[str, int]:
     total, ranges = chunks(conn)
+    validate = checks.costs_validated_sql(checks.typed_columns(conn, COST_EVENTS))
     loaded = duplicates = 0
     for lo, hi in ranges:
         conn.execute("drop table if exists bulk_costs")
-        conn.execute(checks.COSTS_VALIDATED_SQL, [checks.future_limit(), lo, hi])
+        conn.execute(validate, [checks.future_limit(), lo, hi])
         quarantine.set_aside_refused_rows(conn, "costs", "bulk_costs")
         chunk_loaded, chunk_duplicates = _insert_new(
             conn, "bulk_costs", "key", COST_EVENTS, _INSERT_COSTS, _COST_COLUMNS,
@@ -279,7 +280,8 @@ def _load_results(
     other snapshots (omitted figures carry forward), so they are checked together."""
     [(total,)] = conn.execute(f"select count(*) from {STAGED}").fetchall()
     conn.execute("drop table if exists bulk_results")
-    conn.execute(checks.RESULTS_VALIDATED_SQL, [checks.future_limit(), 0, total])
+    validate = checks.results_validated_sql(checks.typed_columns(conn, RESULT_SNAPSHOTS))
+    conn.execute(validate, [checks.future_limit(), 0, total])
     checks.refuse_inconsistent_snapshots(conn)
     quarantine.set_aside_refused_rows(conn, "results", "bulk_results")
     figures = ", ".join(results.FIGURE_COLUMN_NAMES)
