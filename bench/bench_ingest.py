@@ -5,7 +5,8 @@
 Bulk: N cost events from Parquet (dollars, tokens and units mixed), validated, priced,
 deduplicated and inserted; the same file again (every row a duplicate); and the reference,
 DuckDB appending the same file to a plain table with no checks. Prints each load's ratio
-to the reference (targets: within 2.5x, and 1.5x for the duplicates).
+to the reference (targets, issue 26: within 5x; the duplicates within 1.5x), in wall-clock
+seconds and in this process's CPU seconds (steadier on a shared machine).
 
 Single calls: the p50 of ``log_dds_costs`` beside the p50 of a bare insert of the same row
 into raw.cost_events and a commit, on the same open warehouse (target: within 1.5x).
@@ -86,7 +87,7 @@ def main() -> None:
         rows = []
         profiles: list[dict[str, float]] = []
         for label in ("load (validate, price, dedupe, insert)", "same file again (duplicates)"):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             if args.profile:  # the load itself, each statement timed
                 profiles.append({})
                 with dds.warehouse.connect() as conn:
@@ -94,26 +95,29 @@ def main() -> None:
                     summary = bulk.load(timed, "costs", str(parquet)).as_dict()  # type: ignore[arg-type]
             else:
                 summary = dds.ingest("costs", str(parquet))
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
             assert summary["status"] == "loaded", summary
-            rows.append((label, seconds, summary["loaded"], summary["duplicates"]))
+            rows.append((label, seconds, cpu, summary["loaded"], summary["duplicates"]))
         with dds.warehouse.connect() as conn:
             conn.execute("create table floor_copy as select * from read_parquet(?) limit 0",
                          [str(parquet)])  # fmt: skip
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             conn.execute("insert into floor_copy select * from read_parquet(?)", [str(parquet)])
-            rows.append(("floor: plain DuckDB append", time.perf_counter() - started, 0, 0))
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            rows.append(("floor: plain DuckDB append", seconds, cpu, 0, 0))
         dds.close()
 
-    floor = rows[-1][1]
+    floor, floor_cpu = rows[-1][1], rows[-1][2]
     print(f"\nBulk ingest of {args.events:,} cost events from Parquet ({args.campaigns} campaigns)")
     header = f"{'step':<42} {'seconds':>8} {'events/s':>12} {'loaded':>10} {'duplicates':>11}"
-    print(f"{header} {'x append':>9}")
-    for label, seconds, loaded, duplicates in rows:
+    # CPU seconds of this process (all DuckDB threads): steadier than the wall clock when
+    # other work shares the machine
+    print(f"{header} {'x append':>9} {'cpu s':>7} {'cpu x':>7}")
+    for label, seconds, cpu, loaded, duplicates in rows:
         rate = args.events / seconds
         print(
             f"{label:<42} {seconds:>8.2f} {rate:>12,.0f} {loaded:>10,} {duplicates:>11,} "
-            f"{seconds / floor:>8.1f}x"
+            f"{seconds / floor:>8.1f}x {cpu:>7.2f} {cpu / floor_cpu:>6.1f}x"
         )
     for (label, *_), profile in zip(rows, profiles, strict=False):
         print(f"\nWhere '{label}' spends its time, by statement:")

@@ -10,7 +10,9 @@ verdict. Usage is priced by the single calls' own SQL (``ingest/pricing.py``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -42,17 +44,61 @@ from ingest.warehouse.tables import (
 
 # The checks below refer to each input column through columns that _prepared() computes
 # once per row rather than in every CASE branch (bench/README.md, "Measured history"): c__t,
-# its trimmed text or null; c__n, that text as a number or null.
+# its trimmed text or null; c__n, that text as a number or null. A column the input already
+# gives as an integer or a timestamp (typed Parquet, a DataFrame) is not turned into text
+# and parsed back: c__v is its value, c__n its exact DECIMAL, and its text is spelled only
+# where a message shows it (bench/README.md, "#26, bulk first load"). Each gives the
+# verdict and the value its text would (tests/ingest/test_real_inputs.py).
+
+# staged types read as values: integers (every one fits DECIMAL(38, 6) exactly) and
+# timestamps with or without a time zone (the connection's TimeZone is UTC)
+_INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+)
+_TIMESTAMP_TYPES = frozenset({"TIMESTAMP", "TIMESTAMP WITH TIME ZONE"})
 
 
-def _prepared(table: RawTable) -> str:
+@dataclass(frozen=True)
+class Typed:
+    """The staged columns read as values rather than as text: numbers the input gives as
+    integers, timestamps it gives as timestamps."""
+
+    integers: frozenset[str] = frozenset()
+    timestamps: frozenset[str] = frozenset()
+
+    def __contains__(self, column: object) -> bool:
+        return column in self.integers or column in self.timestamps
+
+
+def typed_columns(conn: duckdb.DuckDBPyConnection, table: RawTable) -> Typed:
+    """Which of ``table``'s number and timestamp columns the staged input gives typed."""
+    types = dict(
+        conn.execute(f"select column_name, column_type from (describe {STAGED})").fetchall()
+    )
+    numbers, timestamps = table.inputs_by_rule(MONEY, COUNT), table.inputs_by_rule(TIMESTAMP)
+    return Typed(
+        integers=frozenset(c for c in numbers if types.get(c) in _INTEGER_TYPES),
+        timestamps=frozenset(c for c in timestamps if types.get(c) in _TIMESTAMP_TYPES),
+    )
+
+
+def _prepared(table: RawTable, typed: Typed) -> str:
     """The staged rows of one chunk ($2 <= rowid < $3) with c__t for every column a file
-    gives, c__n for those checked as numbers, and c__name (normalize_name) for the name
-    columns: computed over their few distinct values and joined back, not per row."""
+    gives as text (c__v for one given typed), c__n for those checked as numbers, and
+    c__name (normalize_name) for the name columns: computed over their few distinct values
+    and joined back, not per row."""
     columns, numbers = table.file_keys(), table.inputs_by_rule(MONEY, COUNT)
     names = table.inputs_by_rule(NAME)
-    texts = ", ".join(f"nullif(trim(cast({c} as varchar)), '') as {c}__t" for c in columns)
-    parsed = ", ".join(f"try_cast({c}__t as decimal(38, 6)) as {c}__n" for c in numbers)
+    texts = ", ".join(
+        f"{c} as {c}__v" if c in typed else f"nullif(trim(cast({c} as varchar)), '') as {c}__t"
+        for c in columns
+    )
+    parsed = ", ".join(
+        f"cast({c}__v as decimal(38, 6)) as {c}__n"
+        if c in typed
+        else f"try_cast({c}__t as decimal(38, 6)) as {c}__n"
+        for c in numbers
+    )
     normalized = "".join(
         f"""
     {c}__names as (
@@ -71,9 +117,33 @@ def _prepared(table: RawTable) -> str:
     ),{normalized}
     input as (
         select texts.*, {parsed}{name_columns},
-            cast(try_cast(occurred_at__t as timestamptz) as timestamp) as occurred_at__ts
+            {_parsed_timestamp("occurred_at", typed)} as occurred_at__ts
         from texts{joins}
     )"""
+
+
+def _parsed_timestamp(column: str, typed: Typed) -> str:
+    """The column as a UTC timestamp, or null when its text is no time. A typed value in
+    years 1 to 9999 is its own parse (its text, 'YYYY-MM-DD HH:MM:SS[.ffffff][+00]', reads
+    back as the same instant); any other (infinity, BC, past 9999) goes through its text."""
+    if column not in typed.timestamps:
+        return f"cast(try_cast({_text(column)} as timestamptz) as timestamp)"
+    value = f"cast({column}__v as timestamp)"
+    return f"""case
+                when {value} between timestamp '0001-01-01'
+                    and timestamp '9999-12-31 23:59:59.999999' then {value}
+                else cast(try_cast(cast({column}__v as varchar) as timestamptz) as timestamp)
+            end"""
+
+
+def _present(column: str, typed: Typed) -> str:
+    """Whether the row gives the column: a non-blank text, or a typed value."""
+    return f"{column}__v is not null" if column in typed else f"{_text(column)} is not null"
+
+
+def _shown(column: str, typed: Typed) -> str:
+    """The column's text as a message shows it (a typed value's text has no blanks)."""
+    return f"cast({column}__v as varchar)" if column in typed else _text(column)
 
 
 def _text(column: str) -> str:
@@ -117,27 +187,39 @@ _BAD_CAMPAIGN_ID = f"""
             then 'campaign_id must be the string returned by deploy_campaign'"""
 
 
-def _bad_count(column: str, field_name: str, maximum: int | Decimal) -> str:
+def _bad_count(column: str, field_name: str, maximum: int | Decimal, typed: Typed) -> str:
     number = _number(column)
-    return f"""
+    # a typed integer is whole: only text can break the first rule
+    whole = (
+        ""
+        if column in typed
+        else f"""
         when {_text(column)} is not null and ({number} is null or {number} <> floor({number}))
             then '''{field_name}'' must be a whole number (e.g. 50), got '
-                || {_text(column)}
+                || {_text(column)}"""
+    )
+    return f"""{whole}
         when {number} < 0 then '''{field_name}'' must not be negative'
         when {number} > {maximum}
-            then {_too_large(field_name, past_bound(maximum, dollars=False))}"""
+            then {_too_large(field_name, past_bound(maximum, dollars=False), typed)}"""
 
 
-def _bad_money(column: str, field_name: str, maximum: int | Decimal) -> str:
+def _bad_money(column: str, field_name: str, maximum: int | Decimal, typed: Typed) -> str:
     number = _number(column)
-    return f"""
+    # a typed integer is a number of dollars: only text can break the first rule
+    not_a_number = (
+        ""
+        if column in typed
+        else f"""
         when {_text(column)} is not null and ({number} is null or isnan(try_cast({_text(column)}
                 as double)) or isinf(try_cast({_text(column)} as double)))
             then '''{field_name}'' must be a number of US dollars (e.g. 2.50), got '
-                || {_text(column)}
+                || {_text(column)}"""
+    )
+    return f"""{not_a_number}
         when {number} < 0 then '''{field_name}'' must not be negative'
         when {number} > {maximum}
-            then {_too_large(field_name, past_bound(maximum, dollars=True))}"""
+            then {_too_large(field_name, past_bound(maximum, dollars=True), typed)}"""
 
 
 def _bad_details(column: str) -> str:
@@ -149,10 +231,10 @@ def _bad_details(column: str) -> str:
             then '''{column}'' is larger than {MAX_DETAILS_BYTES} bytes of JSON'"""
 
 
-def _too_large(field_name: str, tail: str) -> str:
+def _too_large(field_name: str, tail: str, typed: Typed) -> str:
     """validation.too_large's message as an SQL expression showing the row's own value."""
     quoted_tail = tail.replace("'", "''")
-    return f"'''{field_name}'' is ' || {_text(field_name)} || ', {quoted_tail}'"
+    return f"'''{field_name}'' is ' || {_shown(field_name, typed)} || ', {quoted_tail}'"
 
 
 def _declared_maximum(given: Input) -> int | Decimal:
@@ -160,7 +242,7 @@ def _declared_maximum(given: Input) -> int | Decimal:
     return given.maximum
 
 
-def _input_checks(table: RawTable) -> str:
+def _input_checks(table: RawTable, typed: Typed) -> str:
     """The CASE branches checking each column a file gives, by its declared rule and in
     the declared order (the first broken rule is the row's reason)."""
     branches = []
@@ -173,13 +255,13 @@ def _input_checks(table: RawTable) -> str:
         elif rule == NAME:
             branches.append(_bad_name(name, example=given.example or "a name"))
         elif rule == MONEY:
-            branches.append(_bad_money(name, name, _declared_maximum(given)))
+            branches.append(_bad_money(name, name, _declared_maximum(given), typed))
         elif rule == COUNT:
-            branches.append(_bad_count(name, name, _declared_maximum(given)))
+            branches.append(_bad_count(name, name, _declared_maximum(given), typed))
         elif rule == TEXT:
             branches.append(_bad_text(name, name, required=False))
         elif rule == TIMESTAMP:
-            branches.append(_bad_timestamp(name, latest="$1"))
+            branches.append(_bad_timestamp(name, typed, latest="$1"))
         elif rule == DETAILS:
             branches.append(_bad_details(name))
         else:
@@ -193,13 +275,13 @@ def _timestamp(column: str) -> str:
     return f"{column}__ts"
 
 
-def _bad_timestamp(column: str, *, latest: str) -> str:
+def _bad_timestamp(column: str, typed: Typed, *, latest: str) -> str:
     """``latest`` is the placeholder of the latest acceptable time (now + tolerance)."""
     return f"""
-        when {_text(column)} is null then '''occurred_at'' is required in bulk loads'
+        when not ({_present(column, typed)}) then '''occurred_at'' is required in bulk loads'
         when {_timestamp(column)} is null
             then '''occurred_at'' must be an ISO-8601 time such as 2026-01-31T14:00:00Z, got '
-                || {_text(column)}
+                || {_shown(column, typed)}
         when {_timestamp(column)} > cast({latest} as timestamp)
             then '''occurred_at'' is in the future; events are recorded when they happen'"""
 
@@ -218,12 +300,13 @@ _UNKNOWN_CAMPAIGN = (
 # ------------------------------------------------------------------------------- costs
 
 
-def _costs_validated_sql() -> str:
+@cache
+def costs_validated_sql(typed: Typed) -> str:
     """Validate a chunk ($2 <= rowid < $3; $1 is the latest acceptable occurred_at)."""
     token_columns = ",\n            ".join(
         f"try_cast({_number(name)} as bigint) as {name}" for name in costs.TOKEN_FIELDS
     )
-    has_usage = " or ".join(f"{_text(name)} is not null" for name in ("units", *costs.TOKEN_FIELDS))
+    has_usage = " or ".join(_present(name, typed) for name in ("units", *costs.TOKEN_FIELDS))
     key_parts = ", ".join(
         [
             "checked.campaign_id",
@@ -242,13 +325,13 @@ def _costs_validated_sql() -> str:
     return f"""
     create temp table bulk_costs as
     with
-    {_prepared(COST_EVENTS)},
+    {_prepared(COST_EVENTS, typed)},
     checked as (
         select
             row_number,
             case
-                {_input_checks(COST_EVENTS)}
-                when {_text("cost")} is null and not ({has_usage})
+                {_input_checks(COST_EVENTS, typed)}
+                when not ({_present("cost", typed)}) and not ({has_usage})
                     then 'the cost gives neither cost (dollars) nor usage (units or tokens) '
                         || 'to price it'
                 when {_text("campaign_id")} not in {_DEPLOYED}
@@ -295,16 +378,16 @@ _TO_PRICE = f"""(
 )"""
 
 
-COSTS_VALIDATED_SQL = _costs_validated_sql()
-
 # ----------------------------------------------------------------------------- results
 
 
-def _results_validated_sql() -> str:
+@cache
+def results_validated_sql(typed: Typed) -> str:
+    """Validate the staged snapshots ($2 <= rowid < $3; $1 the latest acceptable time)."""
     count_columns = ",\n            ".join(
         f"try_cast({_number(name)} as bigint) as {name}" for name in results.COUNT_FIELDS
     )
-    any_figure = " or ".join(f"{_text(name)} is not null" for name in results.FIGURE_FIELDS)
+    any_figure = " or ".join(_present(name, typed) for name in results.FIGURE_FIELDS)
     parts = "".join(
         f"""
                 when {_number(part)} > {_number(whole)}
@@ -324,12 +407,12 @@ def _results_validated_sql() -> str:
     return f"""
     create temp table bulk_results as
     with
-    {_prepared(RESULT_SNAPSHOTS)},
+    {_prepared(RESULT_SNAPSHOTS, typed)},
     checked as (
         select
             row_number,
             case
-                {_input_checks(RESULT_SNAPSHOTS)}
+                {_input_checks(RESULT_SNAPSHOTS, typed)}
                 when not ({any_figure})
                     then 'the results carry no figures; give at least one'
                 {parts}
@@ -350,9 +433,6 @@ def _results_validated_sql() -> str:
         coalesce(idempotency_key, 'bulk:' || md5(concat_ws('|', {key_parts}))) as key
     from checked
     """
-
-
-RESULTS_VALIDATED_SQL = _results_validated_sql()
 
 
 def refuse_inconsistent_snapshots(conn: duckdb.DuckDBPyConnection) -> None:

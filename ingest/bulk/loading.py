@@ -39,6 +39,12 @@ _INSERT_SENDGRID_EVENTS = SENDGRID_EVENTS.insert_into(
     "bounce_type", "url", "payload", "batch_id", "occurred_at", "ingested_at", "variant",
 )  # fmt: skip
 
+# what a validated cost row stores ($1 ingested_at, $2 batch_id)
+_COST_COLUMNS = """
+    replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, operation, provider,
+    cost_usd, model, input_tokens, output_tokens, units, details, key, occurred_at, ?, item,
+    cache_creation_input_tokens, cache_read_input_tokens, price_effective_from, ?, variant"""
+
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 
@@ -95,6 +101,9 @@ def load(
         raise ValidationError(f"Unknown kind {kind!r}; choose one of: {', '.join(KINDS)}.")
     with duckdb_side(conn) as side:
         mirror = None if side is conn else partial(on_postgres.mirror_stored_rows, conn)
+        # A statement past 2 s would draw DuckDB's progress bar on the process's stdout,
+        # into whatever reads it (a CLI's JSON, a parent's pipe); left off for the session.
+        side.execute("set enable_progress_bar = false")
         return _load(side, kind, source, file_format, campaign_arg, progress, mirror)
 
 
@@ -196,46 +205,46 @@ def _drop_temporary_tables(conn: duckdb.DuckDBPyConnection) -> None:
         "bulk_costs",
         "bulk_results",
         "bulk_sendgrid",
-        "bulk_new",
     ):
         conn.execute(f"drop table if exists {table}")
 
 
-def _stored_keys(table: RawTable) -> str:
-    """The stored keys a new row of ``table`` must not repeat (its declared key)."""
-    return f"select {table.key} from raw.{table.name}"
-
-
-def _split_new(
-    conn: duckdb.DuckDBPyConnection, table: str, key: str, stored_keys: str
+def _insert_new(
+    conn: duckdb.DuckDBPyConnection,
+    validated: str,
+    key: str,
+    table: RawTable,
+    insert: str,
+    columns: str,
+    parameters: list[Any],
 ) -> tuple[int, int]:
-    """Put the valid rows of ``table`` that are new into the temp table bulk_new (the
-    first row of each key, in input order, whose key is not stored yet); return (new,
-    duplicates). One hash aggregate and one anti-join: no sort, no window."""
-    conn.execute("drop table if exists bulk_new")
-    conn.execute(
+    """Append the valid rows of ``validated`` that are new (the first row of each key, in
+    input order, whose ``key`` is not stored yet) to ``table`` with ``insert`` (its columns
+    from ``columns``, over the validated row); return (new, duplicates).
+
+    One statement: a hash aggregate finds each key's first row, joined back on the row
+    number alone, and one anti-join with the stored keys; no sort but the insert's, no
+    intermediate table (bench/README.md, "#26, bulk first load")."""
+    [(new,)] = conn.execute(
         f"""
-        create temp table bulk_new as
-        with firsts as (
-            select {key}, min(row_number) as row_number
-            from {table}
+        {insert}
+        select {columns}
+        from {validated} as candidates
+        semi join (
+            select min(row_number) as row_number
+            from {validated}
             where reason is null
             group by {key}
-        )
-        select candidates.*
-        from {table} as candidates
-        inner join firsts
-            on candidates.{key} = firsts.{key} and candidates.row_number = firsts.row_number
+        ) as firsts on candidates.row_number = firsts.row_number
         where not exists (
-            select 1 from ({stored_keys}) as stored(stored_key)
-            where stored.stored_key = candidates.{key}
+            select 1 from raw.{table.name} as stored where stored.{table.key} = candidates.{key}
         )
-        """
-    )
-    [(valid, new)] = conn.execute(
-        f"select (select count(*) from {table} where reason is null), "
-        "(select count(*) from bulk_new)"
+        -- input order: seq breaks ties between events with the same occurred_at
+        order by candidates.row_number
+        """,
+        parameters,
     ).fetchall()
+    [(valid,)] = conn.execute(f"select count(*) from {validated} where reason is null").fetchall()
     return new, valid - new
 
 
@@ -246,28 +255,16 @@ def _load_costs(
     conn: duckdb.DuckDBPyConnection, batch_id: str, progress: Progress | None
 ) -> dict[str, int]:
     total, ranges = chunks(conn)
+    validate = checks.costs_validated_sql(checks.typed_columns(conn, COST_EVENTS))
     loaded = duplicates = 0
     for lo, hi in ranges:
         conn.execute("drop table if exists bulk_costs")
-        conn.execute(checks.COSTS_VALIDATED_SQL, [checks.future_limit(), lo, hi])
+        conn.execute(validate, [checks.future_limit(), lo, hi])
         quarantine.set_aside_refused_rows(conn, "costs", "bulk_costs")
-        chunk_loaded, chunk_duplicates = _split_new(
-            conn, "bulk_costs", "key", _stored_keys(COST_EVENTS)
-        )
-        conn.execute(
-            f"""
-            {_INSERT_COSTS}
-            select
-                replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, operation,
-                provider, cost_usd, model, input_tokens, output_tokens, units, details, key,
-                occurred_at, ?, item, cache_creation_input_tokens, cache_read_input_tokens,
-                price_effective_from, ?, variant
-            from bulk_new
-            -- input order: seq breaks ties between events with the same occurred_at
-            order by row_number
-            """,
+        chunk_loaded, chunk_duplicates = _insert_new(
+            conn, "bulk_costs", "key", COST_EVENTS, _INSERT_COSTS, _COST_COLUMNS,
             [utc_now(), batch_id],
-        )
+        )  # fmt: skip
         loaded += chunk_loaded
         duplicates += chunk_duplicates
         if progress is not None:
@@ -286,21 +283,17 @@ def _load_results(
     other snapshots (omitted figures carry forward), so they are checked together."""
     [(total,)] = conn.execute(f"select count(*) from {STAGED}").fetchall()
     conn.execute("drop table if exists bulk_results")
-    conn.execute(checks.RESULTS_VALIDATED_SQL, [checks.future_limit(), 0, total])
+    validate = checks.results_validated_sql(checks.typed_columns(conn, RESULT_SNAPSHOTS))
+    conn.execute(validate, [checks.future_limit(), 0, total])
     checks.refuse_inconsistent_snapshots(conn)
     quarantine.set_aside_refused_rows(conn, "results", "bulk_results")
-    loaded, duplicates = _split_new(conn, "bulk_results", "key", _stored_keys(RESULT_SNAPSHOTS))
     figures = ", ".join(results.FIGURE_COLUMN_NAMES)
-    conn.execute(
-        f"""
-        {_INSERT_SNAPSHOTS}
-        select replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, stage,
-            {figures}, 'bulk', key, ?, occurred_at, ?, variant
-        from bulk_new
-        order by row_number
-        """,
+    loaded, duplicates = _insert_new(
+        conn, "bulk_results", "key", RESULT_SNAPSHOTS, _INSERT_SNAPSHOTS,
+        f"""replace(cast(gen_random_uuid() as varchar), '-', ''), campaign_id, stage,
+            {figures}, 'bulk', key, ?, occurred_at, ?, variant""",
         [batch_id, utc_now()],
-    )
+    )  # fmt: skip
     conn.execute("drop table if exists bulk_results")
     if progress is not None:
         progress(total, total)
@@ -337,20 +330,12 @@ def _load_sendgrid(
             "sendgrid_events",
             "select row_number, reason, payload from bulk_sendgrid where reason is not null",
         )
-        chunk_loaded, chunk_duplicates = _split_new(
-            conn, "bulk_sendgrid", "sg_event_id", _stored_keys(SENDGRID_EVENTS)
-        )
-        conn.execute(
-            f"""
-            {_INSERT_SENDGRID_EVENTS}
-            select sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
-                bounce_type, url, payload, ?, occurred_at, ?, variant
-            from bulk_new
-            -- input order: seq breaks ties between events with the same occurred_at
-            order by row_number
-            """,
+        chunk_loaded, chunk_duplicates = _insert_new(
+            conn, "bulk_sendgrid", "sg_event_id", SENDGRID_EVENTS, _INSERT_SENDGRID_EVENTS,
+            """sg_event_id, campaign_id, sg_message_id, event, email, machine_open,
+            bounce_type, url, payload, ?, occurred_at, ?, variant""",
             [batch_id, utc_now()],
-        )
+        )  # fmt: skip
         loaded += chunk_loaded
         duplicates += chunk_duplicates
         if progress is not None:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -423,6 +424,92 @@ def test_typed_parquet_columns_load_like_text(
         Decimal("0.002800"),
         Decimal("0.300000"),
     ]
+
+
+EDGE_COLUMNS = ("cost", "input_tokens", "output_tokens", "units", "occurred_at")
+# Typed values at every edge of the rules read as values (not text): integers for money,
+# tokens and units (good, negative, past the bound, the type's extremes), timestamps (past,
+# future, missing, year 1, past year 9999, infinity); a row repeated. (cost, input
+# tokens, output tokens, units, occurred_at): the provider follows from which is given.
+TYPED_EDGES = [
+    (2, None, None, None, "2025-01-01 09:00:00"),
+    (0, None, None, None, "2025-01-01 09:00:00.123456"),
+    (-1, None, None, None, "2025-01-01 09:00:00"),
+    (10_000_000, None, None, None, "2025-01-02 09:00:00"),
+    (10_000_001, None, None, None, "2025-01-01 09:00:00"),
+    (None, 1000, 500, None, "2025-01-01 10:00:00"),
+    (None, -5, 500, None, "2025-01-01 10:00:00"),
+    (None, 10_000_000_001, 1, None, "2025-01-01 10:00:00"),
+    (None, 9_223_372_036_854_775_807, 1, None, "2025-01-01 10:00:00"),
+    (None, -9_223_372_036_854_775_808, 1, None, "2025-01-01 10:00:00"),
+    (None, None, None, 3, "2025-01-01 11:00:00"),
+    (None, None, None, 1_000_000_001, "2025-01-01 11:00:00"),
+    (None, None, None, 0, "2025-01-01 11:00:00"),
+    (None, None, None, None, "2025-01-01 11:00:00"),
+    (2, None, None, None, "2999-01-01 00:00:00"),
+    (2, None, None, None, None),
+    (2, None, None, None, "0001-01-01 00:00:00"),
+    (2, None, None, None, "12000-01-01 00:00:00"),
+    (2, None, None, None, "infinity"),
+    (2, None, None, None, "2025-01-01 09:00:00"),
+]
+
+
+@pytest.mark.parametrize("time_type", ["timestamp", "timestamptz"])
+def test_typed_values_get_the_verdicts_and_keys_of_their_text(
+    dds: DDSIntegration, campaign_id: str, tmp_path: Path, time_type: str
+) -> None:
+    """Integers and timestamps are read as values, not text: every row gets the verdict
+    (and the reason) its text gets, and each loaded row the same content key, so the same
+    rows as text are all duplicates."""
+    files = duckdb.connect()
+    files.execute("set TimeZone = 'UTC'")
+    files.execute(
+        f"""
+        create table edges as select
+            ? as campaign_id,
+            case when t.units is not null then 'scraping' else 'lead_scoring' end as operation,
+            case when t.units is not null then 'outscraper' else 'anthropic' end as provider,
+            cast(t.cost as bigint) as cost,
+            case when t.input_tokens is not null then '{HAIKU_35}' end as model,
+            cast(t.input_tokens as bigint) as input_tokens,
+            cast(t.output_tokens as uinteger) as output_tokens,
+            cast(t.units as ubigint) as units,
+            cast(t.occurred_at as {time_type}) as occurred_at
+        from (select unnest(?, recursive := true)) as t
+        """,
+        [
+            campaign_id,
+            [dict(zip(EDGE_COLUMNS, row, strict=True)) for row in TYPED_EDGES],
+        ],
+    )
+    typed, text = tmp_path / "typed.parquet", tmp_path / "text.parquet"
+    # details (not part of the content key) tell the two apart in the quarantine
+    files.execute(
+        f"""copy (select *, '{{"as": "typed"}}' as details from edges) to '{typed}'
+        (format parquet)"""
+    )
+    files.execute(
+        f"""copy (select columns(*)::varchar, '{{"as": "text"}}' as details from edges)
+        to '{text}' (format parquet)"""
+    )
+
+    first = dds.ingest("costs", str(typed))
+    again = dds.ingest("costs", str(text))
+    assert first["loaded"] >= 7 and len(first["quarantine_reasons"]) >= 6, first
+    assert (again["loaded"], again["duplicates"]) == (0, first["loaded"] + first["duplicates"])
+    assert again["quarantine_reasons"] == first["quarantine_reasons"]
+    assert again["previously_quarantined"] == 0
+    with dds.warehouse.connect() as conn:
+        reasons = [
+            conn.execute(
+                "select row_number, reason from raw.quarantine where batch_id = ? "
+                "order by row_number",
+                [summary["batch_id"]],
+            ).fetchall()
+            for summary in (first, again)
+        ]
+    assert reasons[0] == reasons[1]
 
 
 def test_an_unusable_file_is_refused_whole(
