@@ -101,9 +101,6 @@ def load(
         raise ValidationError(f"Unknown kind {kind!r}; choose one of: {', '.join(KINDS)}.")
     with duckdb_side(conn) as side:
         mirror = None if side is conn else partial(on_postgres.mirror_stored_rows, conn)
-        # A statement past 2 s would draw DuckDB's progress bar on the process's stdout,
-        # into whatever reads it (a CLI's JSON, a parent's pipe); left off for the session.
-        side.execute("set enable_progress_bar = false")
         return _load(side, kind, source, file_format, campaign_arg, progress, mirror)
 
 

@@ -50,6 +50,11 @@ from ingest.warehouse.settings import CATALOG, Settings
 
 __all__ = ["CATALOG", "Warehouse", "WarehouseBusyError", "attach"]
 
+# Run on each connection of ours as it opens: a statement past 2 s (a bulk load, a refresh)
+# would otherwise draw DuckDB's progress bar on the process's stdout, into whatever reads it
+# (a CLI's JSON answer, a parent's pipe). A session setting (DuckDB refuses it at connect).
+QUIET = "set enable_progress_bar = false"
+
 # An idle holder looks this often for a waiter, rather than keeping it out for the whole
 # idle_release_seconds.
 _WAITER_CHECK_SECONDS = 0.1
@@ -266,6 +271,7 @@ class Warehouse:
         self._wait_for_gate(spoolable=spoolable)
         conn = duckdb.connect(":memory:")
         try:
+            conn.execute(QUIET)
             try:
                 # retried while a process outside the gate holds the file (an analyst's
                 # session, or dbt from a profile without our plugin)

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from ingest.warehouse.connection import QUIET
 from ingest.warehouse.dialect import is_postgres
 from ingest.warehouse.tables import RAW_SCHEMA, RAW_TABLES, SEQUENCE, RawTable, create_table_sql
 
@@ -39,6 +40,7 @@ def duckdb_side(conn: Any) -> Iterator[duckdb.DuckDBPyConnection]:
         return
     side = duckdb.connect(":memory:")
     try:
+        side.execute(QUIET)
         side.execute("set TimeZone = 'UTC'")
         side.execute(f"create schema {RAW_SCHEMA}")
         side.execute("create schema marts")
