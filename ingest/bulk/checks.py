@@ -283,7 +283,10 @@ def _bad_timestamp(column: str, typed: Typed, *, latest: str) -> str:
             then '''occurred_at'' must be an ISO-8601 time such as 2026-01-31T14:00:00Z, got '
                 || {_shown(column, typed)}
         when {_timestamp(column)} > cast({latest} as timestamp)
-            then '''occurred_at'' is in the future; events are recorded when they happen'"""
+            then '''occurred_at'' is in the future; events are recorded when they happen'
+        when {_timestamp(column)} < timestamp '0001-01-01'
+            then '''occurred_at'' must lie in the years 1 to 9999 (as a single call''s), got '
+                || {_shown(column, typed)}"""
 
 
 def future_limit() -> Any:
