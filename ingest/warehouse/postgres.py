@@ -178,6 +178,8 @@ class PostgresWarehouse:
         # the raw high-water marks) whether anything did.
         self.generation = 0
         self.before_snapshot = before_snapshot
+        # as on the file (connection.Warehouse.after_write): called when a use that wrote ends
+        self.after_write: Callable[[int], None] | None = None
 
     @property
     def path(self) -> str:
@@ -200,6 +202,7 @@ class PostgresWarehouse:
             outermost = self._depth == 0
             writing = not reading and outermost
             self._depth += 1
+            wrote = False
             try:
                 if outermost and self.spool.has_pending():
                     spool_module.drain(conn, self.spool)
@@ -210,6 +213,7 @@ class PostgresWarehouse:
                 yield conn
                 if writing:
                     conn.commit()
+                    wrote = True
             except psycopg.OperationalError as exc:
                 if writing:
                     self._rollback_quietly(conn)
@@ -226,6 +230,22 @@ class PostgresWarehouse:
                 raise
             finally:
                 self._depth -= 1
+            if wrote and self.after_write is not None:
+                self.after_write(self.generation)
+
+    @contextmanager
+    def side_connection(self) -> Iterator[PostgresConnection | None]:
+        """A connection of its own (a second session), for another thread to use without
+        holding the lock the process's calls take; None when the server does not answer."""
+        try:
+            conn = PostgresConnection(connect(self.url))
+        except psycopg.OperationalError:
+            yield None
+            return
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     @contextmanager
     def transaction(self, *, spoolable: bool = False) -> Iterator[Any]:
