@@ -32,9 +32,7 @@ def test_the_marts_hold_a_write_before_any_read(dds: DDSIntegration, campaign_id
     assert dds.calculate_lead_metrics(campaign_id)["total_cost"] == 1.75
 
 
-def test_a_read_at_any_moment_after_a_write_sees_it(
-    dds: DDSIntegration, campaign_id: str
-) -> None:
+def test_a_read_at_any_moment_after_a_write_sees_it(dds: DDSIntegration, campaign_id: str) -> None:
     # reads right after the write (a refresh of their own), as the background refresh
     # starts (waiting for it), and after it (nothing left to refresh)
     pauses = [0.0, background.QUIET_SECONDS * 0.8, background.QUIET_SECONDS * 1.2, 0.3]
