@@ -258,7 +258,7 @@ def latency(template: str, folder: Path, calls: int) -> list[Row]:
 
 # the pause between a write and the read after it in the second set of figures: what NovaOS
 # does between two calls, long enough for the refresh after the write to finish in the
-# background (dds_api/current_marts/background.py)
+# background (dds_api/current_marts/background.py); --pause-seconds on a loaded machine
 PAUSE_SECONDS = 1.0
 
 
@@ -378,6 +378,8 @@ def portfolio(
 
 
 def child(args: argparse.Namespace) -> None:
+    global PAUSE_SECONDS
+    PAUSE_SECONDS = args.pause_seconds
     folder = Path(args.folder)
     if args.child == "latency":
         rows = latency(args.template, folder, args.calls)
@@ -416,6 +418,9 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true",
                         help="also the per-call figures on a PostgreSQL warehouse (a temporary "
                         "server from Debian's postgresql package, as the tests start)")  # fmt: skip
+    parser.add_argument("--pause-seconds", type=float, default=PAUSE_SECONDS,
+                        help="between a write and the read after it, in the figures of the "
+                        "read after the background refresh")  # fmt: skip
     parser.add_argument("--child", choices=["latency", "portfolio"], help=argparse.SUPPRESS)
     parser.add_argument("--template", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -435,7 +440,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dds-bench-") as tmp:
         template = Path(tmp) / "template" / "dds.duckdb"
         DDSIntegration(Settings(warehouse_path=template, idle_release_seconds=3600)).close()
-        common = ["--template", str(template), "--calls", str(args.calls)]
+        common = ["--template", str(template), "--calls", str(args.calls),
+                  "--pause-seconds", str(args.pause_seconds)]  # fmt: skip
         if args.latency:
             rows += run_child(["--child", "latency", "--folder", f"{tmp}/latency", *common])
         if args.postgres:
@@ -447,7 +453,7 @@ def main() -> None:
                 url = server.create_database("bench")
                 rows += run_child(
                     ["--child", "latency", "--folder", f"{tmp}/latency-pg", "--template", url,
-                     "--calls", str(args.calls)]
+                     "--calls", str(args.calls), "--pause-seconds", str(args.pause_seconds)]
                 )  # fmt: skip
             finally:
                 server.close()
