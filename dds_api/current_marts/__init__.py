@@ -22,6 +22,7 @@ the marts are").
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from types import MappingProxyType
 import duckdb
 
 from dds_api.current_marts import refresh
+from dds_api.current_marts.background import BackgroundRefresh
 from dds_api.current_marts.build import built_at, ensure_built
 from ingest.warehouse import open_warehouse
 from ingest.warehouse.connection import WarehouseBusyError
@@ -55,6 +57,11 @@ class CurrentMarts:
         self._current: dict[tuple[str, ...] | None, tuple[int, float]] = {}
         # campaigns whose rows made their last refresh fail (id -> the database's reason)
         self._failing: dict[str, str] = {}
+        # one refresh at a time: a read's, or the one after a write (background.py), which
+        # a read waits for rather than running its own beside it
+        self._refreshing = threading.Lock()
+        self._background = BackgroundRefresh(self.warehouse.side_connection, self._refresh_to)
+        self.warehouse.after_write = self._background.written
         # Held past the lock timeout (an analyst's session, a long dbt run): starting must not
         # raise; the first read builds, or answers with the busy error.
         with contextlib.suppress(WarehouseBusyError):
@@ -84,10 +91,30 @@ class CurrentMarts:
     def bring_current(
         self, conn: duckdb.DuckDBPyConnection, needs: tuple[str, ...] | None = None
     ) -> None:
+        self._refresh_to(conn, self.warehouse.generation, needs)
+
+    def _refresh_to(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        generation: int,
+        needs: tuple[str, ...] | None = None,
+    ) -> None:
+        """Refresh unless a refresh since ``generation`` (every write up to it committed
+        before it began) has left the marts current: on the process's connection before a
+        read, or on a side connection after a write (background.py)."""
+        with self._refreshing:
+            self._refresh_unless_current(conn, generation, needs)
+
+    def _refresh_unless_current(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        generation: int,
+        needs: tuple[str, ...] | None,
+    ) -> None:
         now = time.monotonic()
         for key in (None, needs):
-            generation, checked_at = self._current.get(key, (-1, 0.0))
-            if generation == self.warehouse.generation and now - checked_at < RECHECK_SECONDS:
+            refreshed_at, checked_at = self._current.get(key, (-1, 0.0))
+            if refreshed_at >= generation and now - checked_at < RECHECK_SECONDS:
                 return  # held the file throughout and wrote nothing since that refresh
         stamp = built_at(conn)
         if self._plan is None or self._plan_built_at != stamp:
@@ -103,7 +130,7 @@ class CurrentMarts:
                 )
         complete = refresh.refresh(conn, self._plan, needs)
         self._failing = refresh.failing_campaigns(conn)
-        mark = (self.warehouse.generation, now)
+        mark = (generation, now)
         if complete:
             self._current = {None: mark}
         else:

@@ -103,6 +103,14 @@ class Warehouse:
         # dds_api/current_marts/, which brings the marts up to date there, so the copy's
         # marts agree with its raw events).
         self.before_snapshot = before_snapshot
+        # Called under the lock when a use that wrote ends (not declared reading, none open
+        # around it, no exception: its writes are committed), with the generation they
+        # reached; the facade refreshes the marts from it in the background
+        # (dds_api/current_marts/). It must return at once: the writer waits for it.
+        self.after_write: Callable[[int], None] | None = None
+        # uses of side_connection() under way: the file is not closed under them
+        self._side_uses = 0
+        self._side_done = threading.Condition(self._lock)
 
     @property
     def path(self) -> str:
@@ -136,12 +144,51 @@ class Warehouse:
             if not reading:
                 self.generation += 1
             self._depth += 1
+            wrote = False
             try:
                 yield self._conn
+                wrote = not reading and self._depth == 1
             finally:
                 self._depth -= 1
                 if self._depth == 0:
+                    if wrote and self.after_write is not None:
+                        self.after_write(self.generation)
                     self._schedule_release()
+
+    @contextmanager
+    def side_connection(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A second connection to the open file (a cursor of the process's connection), for
+        another thread to use without holding the lock the process's calls take: DuckDB
+        runs its transactions side by side. None when the file is not open (it is not opened
+        for this: the process may have let go of it for another). The file stays open until
+        the use ends."""
+        with self._lock:
+            if self._conn is None:
+                cursor = None
+            else:
+                cursor = self._conn.cursor()
+                self._side_uses += 1
+                # a cursor is a connection of its own: the catalog and time zone are per
+                # connection (as _open sets them)
+                cursor.execute(f"use {CATALOG}")
+                cursor.execute("set TimeZone = 'UTC'")
+        if cursor is None:
+            yield None
+            return
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            with self._lock:
+                self._side_uses -= 1
+                self._side_done.notify_all()
+                if self._depth == 0 and self._conn is not None:
+                    self._schedule_release()
+
+    def _wait_for_side_uses(self) -> None:
+        """Under the lock: closing the file would end a side use's work half-way."""
+        while self._side_uses:
+            self._side_done.wait()
 
     @contextmanager
     def transaction(self, *, spoolable: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -161,6 +208,7 @@ class Warehouse:
         another holder): our other processes wait (or spool) until the block ends. dbt
         does not need it: it takes its own turn (``ingest/warehouse/dbt_plugin.py``)."""
         with self._lock:
+            self._wait_for_side_uses()
             if self._conn is not None and self.spool.has_pending():
                 spool_module.drain(self._conn, self.spool)
             self._cancel_release()
@@ -181,6 +229,7 @@ class Warehouse:
 
     def _close(self, *, refresh_snapshot: bool) -> None:
         with self._lock:
+            self._wait_for_side_uses()  # the lock is free meanwhile: checked again below
             self._cancel_release()
             if self._conn is not None and self._depth == 0:
                 try:

@@ -22,6 +22,7 @@ What differs from the file, and why:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -178,6 +179,12 @@ class PostgresWarehouse:
         # the raw high-water marks) whether anything did.
         self.generation = 0
         self.before_snapshot = before_snapshot
+        # as on the file (connection.Warehouse.after_write): called when a use that wrote ends
+        self.after_write: Callable[[int], None] | None = None
+        # side_connection() sessions open: close() waits for them (the process is done with
+        # the database: e.g. a template about to be copied, which no session may be in)
+        self._side_uses = 0
+        self._side_done = threading.Condition(self._lock)
 
     @property
     def path(self) -> str:
@@ -200,6 +207,7 @@ class PostgresWarehouse:
             outermost = self._depth == 0
             writing = not reading and outermost
             self._depth += 1
+            wrote = False
             try:
                 if outermost and self.spool.has_pending():
                     spool_module.drain(conn, self.spool)
@@ -210,6 +218,7 @@ class PostgresWarehouse:
                 yield conn
                 if writing:
                     conn.commit()
+                    wrote = True
             except psycopg.OperationalError as exc:
                 if writing:
                     self._rollback_quietly(conn)
@@ -226,6 +235,34 @@ class PostgresWarehouse:
                 raise
             finally:
                 self._depth -= 1
+            if wrote and self.after_write is not None:
+                self.after_write(self.generation)
+
+    @contextmanager
+    def side_connection(self) -> Iterator[PostgresConnection | None]:
+        """A connection of its own (a second session), for another thread to use without
+        holding the lock the process's calls take. None when the process has closed the
+        warehouse (as on the file) or the server does not answer."""
+        with self._lock:
+            if self._conn is None:
+                closed = True
+            else:
+                closed = False
+                self._side_uses += 1
+        if closed:
+            yield None
+            return
+        conn = None
+        try:
+            with contextlib.suppress(psycopg.OperationalError):
+                conn = PostgresConnection(connect(self.url))
+            yield conn
+        finally:
+            if conn is not None:
+                conn.close()
+            with self._lock:
+                self._side_uses -= 1
+                self._side_done.notify_all()
 
     @contextmanager
     def transaction(self, *, spoolable: bool = False) -> Iterator[Any]:
@@ -252,6 +289,8 @@ class PostgresWarehouse:
 
     def close(self, *, refresh_snapshot: bool = True) -> None:
         with self._lock:
+            while self._side_uses:
+                self._side_done.wait()
             if self._conn is not None and self._depth == 0:
                 try:
                     if self.spool.has_pending():
