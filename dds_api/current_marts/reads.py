@@ -39,17 +39,16 @@ COST_BREAKDOWN_SQL = """
 """
 ESTIMATE_SQL = """
     select
+        -- the vertical as written, keyed as the mart keys it (macros/dds_vertical_key.sql)
+        vertical = coalesce(nullif(lower(trim(?)), ''), '*') as is_own,
         step,
         cast(cost_per_prospect_usd * ? as decimal(18, 6)) as cost_usd,
         has_unpriced_item,
-        cast(sum(anthropic_tokens_per_prospect) over () * ? as bigint) as anthropic_tokens
+        anthropic_tokens_per_prospect
     from marts.cost_estimate_rates
-    -- the vertical as written, keyed as the mart keys it (macros/dds_vertical_key.sql); one
-    -- the mart has no rows for takes the default ('*') rows
-    where vertical = coalesce(
-        (select max(vertical) from marts.cost_estimate_rates
-            where vertical = coalesce(nullif(lower(trim(?)), ''), '*')),
-        '*')
+    -- its own rows, and the default ('*') rows that a vertical without rows takes: the
+    -- caller keeps one set (planning a subquery that chooses costs a deploy ~0.4 ms)
+    where vertical in (coalesce(nullif(lower(trim(?)), ''), '*'), '*')
     order by step_order, step
 """
 # the portfolio's recommendations: the flags of the campaigns the optimizer analyses
