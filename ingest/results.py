@@ -193,43 +193,98 @@ def record_results(
     """
     snapshot_id = uuid.uuid4().hex
     given = [result.figures.get(name) for name in FIGURE_FIELDS]
-    history = None if known is None else known.history(campaign_id, result.variant)
-    for _ in range(2):  # a remembered history, then the stored one
-        if history is None:
-            if known is None or not known.is_deployed(campaign_id):
-                require_campaign(conn, campaign_id)
-                if known is not None:
-                    known.deployed(campaign_id)
-            history = load_history(conn, campaign_id, result.variant)
-        written = history.with_row(snapshot_id, result.occurred_at, given)
-        merged = written.carried(result.occurred_at)
+    remembered = None if known is None else known.history(campaign_id, result.variant)
+    if remembered is not None:
+        snapshot = _record_snapshot(
+            conn,
+            campaign_id,
+            result,
+            snapshot_id,
+            given,
+            remembered,
+            source=source,
+            load_id=load_id,
+            known=known,
+        )
+        if snapshot is not None:
+            return snapshot
+        # another writer stored a snapshot of the campaign since: read them all again
+        assert known is not None
+        known.forget_history(campaign_id, result.variant)
+    if known is None or not known.is_deployed(campaign_id):
+        require_campaign(conn, campaign_id)
+        if known is not None:
+            known.deployed(campaign_id)
+    history = load_history(conn, campaign_id, result.variant)
+    snapshot = _record_snapshot(
+        conn,
+        campaign_id,
+        result,
+        snapshot_id,
+        given,
+        history,
+        source=source,
+        load_id=load_id,
+        known=known,
+    )
+    # read and inserted in one use of the warehouse, which no other writer shares
+    assert snapshot is not None, f"a snapshot of {campaign_id} was stored during this write"
+    return snapshot
+
+
+def _record_snapshot(
+    conn: duckdb.DuckDBPyConnection,
+    campaign_id: str,
+    result: ResultInput,
+    snapshot_id: str,
+    given: list[int | Decimal | None],
+    history: History,
+    *,
+    source: str,
+    load_id: str | None,
+    known: Known | None,
+) -> Snapshot | None:
+    """Check the snapshot against ``history`` and insert it if the campaign still has that
+    many snapshots; None (nothing written) if it has not, whatever the check said: a
+    refusal must not come from snapshots remembered wrong."""
+    written = history.with_row(snapshot_id, result.occurred_at, given)
+    merged = written.carried(result.occurred_at)
+    try:
         for row_id, figures in merged.items():
             _check_consistent(figures, late=row_id != snapshot_id)
-        [(inserted,)] = conn.execute(
-            _RECORD_SNAPSHOT[dialect_of(conn)],
-            [
-                snapshot_id,
-                campaign_id,
-                result.stage,
-                *given,
-                source,
-                result.occurred_at,
-                utc_now(),
-                load_id or new_load_id(),
-                result.variant,
-                len(history.rows),
-            ],
-        ).fetchall()
-        if inserted:
-            if known is not None:
-                known.remember_history(campaign_id, result.variant, written)
-            return Snapshot(snapshot_id, result.stage, merged[snapshot_id], result.occurred_at)
-        # another process stored a snapshot since this one remembered them
-        if known is not None:
-            known.forget_history(campaign_id, result.variant)
-        history = None
-    # read and inserted in one use of the warehouse, which no other writer shares
-    raise AssertionError(f"a snapshot of {campaign_id} was stored during this write")
+    except ValidationError:
+        if _count(conn, campaign_id, result.variant) != len(history.rows):
+            return None
+        raise
+    [(inserted,)] = conn.execute(
+        _RECORD_SNAPSHOT[dialect_of(conn)],
+        [
+            snapshot_id,
+            campaign_id,
+            result.stage,
+            *given,
+            source,
+            result.occurred_at,
+            utc_now(),
+            load_id or new_load_id(),
+            result.variant,
+            len(history.rows),
+        ],
+    ).fetchall()
+    if not inserted:
+        return None
+    if known is not None:
+        known.remember_history(campaign_id, result.variant, written)
+    return Snapshot(snapshot_id, result.stage, merged[snapshot_id], result.occurred_at)
+
+
+def _count(conn: duckdb.DuckDBPyConnection, campaign_id: str, variant: str | None) -> int:
+    [(count,)] = conn.execute(
+        "select count(*) from raw.result_snapshots "
+        "where campaign_id = ? and variant is not distinct from ?",
+        [campaign_id, variant],
+    ).fetchall()
+    return int(count)
 
 
 def merged_snapshots(
