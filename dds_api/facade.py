@@ -12,7 +12,7 @@ import contextlib
 import functools
 import json
 from collections.abc import Callable, Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +25,13 @@ from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc
 from ingest import bulk, campaigns, costs, results, spool
 from ingest.known import Known
 from ingest.sources import dds_home
-from ingest.validation import parse_campaign_id, parse_text, require_mapping, utc_now
+from ingest.validation import (
+    MONEY_PLACES,
+    parse_campaign_id,
+    parse_text,
+    require_mapping,
+    utc_now,
+)
 from ingest.warehouse.connection import WarehouseBusyError
 from ingest.warehouse.errors import DATABASE_ERRORS, ValidationError
 from ingest.warehouse.settings import Settings
@@ -100,6 +106,7 @@ class DDSIntegration:
         # what the single writes learned of the warehouse (campaigns seen deployed, their
         # snapshots), so that a write is one statement (ingest/known.py)
         self._known = Known()
+        self._vertical_keys: dict[str | None, str] = {}
 
     def _ensure_built(self) -> None:
         self.marts.ensure_built()
@@ -153,9 +160,10 @@ class DDSIntegration:
     ) -> tuple[dict[str, Decimal], int]:
         """Cost per step and total, and the Claude tokens the campaign is expected to use
         (kept apart: the costs are money, stored on the deployed event)."""
-        rows = conn.execute(reads.ESTIMATE_SQL, [vertical, prospects, vertical]).fetchall()
+        key = self._vertical_key(conn, vertical)
+        rates = conn.execute(reads.ESTIMATE_SQL).fetchall()
         # the vertical's own rows, or the default ones if it has none
-        rows = [row for row in rows if row[0]] or rows
+        rows = [row for row in rates if row[0] == key] or [row for row in rates if row[0] == "*"]
         unpriced = [step for _, step, _, missing, _ in rows if missing]
         if not rows or unpriced:
             raise ValidationError(
@@ -163,11 +171,26 @@ class DDSIntegration:
                 f"{', '.join(unpriced) or '(none defined)'}. Add the row to "
                 "seeds/provider_prices.csv and run `dds build`."
             )
-        estimate = {step: cost for _, step, cost, _, _ in rows}
+        with localcontext(prec=80):  # exact products, then rounded as the database rounds
+            estimate = {
+                step: (rate * prospects).quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+                for _, step, rate, _, _ in rows
+            }
+            tokens = sum((row[4] for row in rows), Decimal(0)) * prospects
         estimate["total"] = sum(estimate.values(), Decimal(0))
-        # rounded as the database casts a decimal to an integer: half away from zero
-        tokens = sum((row[4] for row in rows), Decimal(0)) * prospects
+        # casting to an integer, the database rounds half away from zero
         return estimate, int(tokens.to_integral_value(rounding=ROUND_HALF_UP))
+
+    def _vertical_key(self, conn: duckdb.DuckDBPyConnection, vertical: str | None) -> str:
+        """The vertical as the estimate mart keys it, asked of the database once per text
+        (the rule is the macro's, in SQL; the answer depends on the text alone)."""
+        key = self._vertical_keys.get(vertical)
+        if key is None:
+            [(key,)] = conn.execute(reads.VERTICAL_KEY_SQL, [vertical]).fetchall()
+            if len(self._vertical_keys) >= 1_000:
+                self._vertical_keys.clear()
+            self._vertical_keys[vertical] = key
+        return key
 
     @returns_error_dict
     def deploy_campaign(self, config: dict[str, Any]) -> dict[str, Any]:

@@ -37,18 +37,16 @@ COST_BREAKDOWN_SQL = """
     where campaign_id = ?
     order by cost_usd desc, provider, operation
 """
+# the caller's vertical keyed as the mart keys it (macros/dds_vertical_key.sql): a pure
+# function of the text, so the facade keeps each answer
+VERTICAL_KEY_SQL = "select coalesce(nullif(lower(trim(?)), ''), '*')"
+# every vertical's rates (a few rows a vertical): the facade keeps the vertical's own rows,
+# or the default ('*') rows when it has none, and multiplies by the prospect count. Choosing
+# and multiplying here cost a deploy ~0.5 ms more to plan (bench/README.md, "#26, single
+# writes").
 ESTIMATE_SQL = """
-    select
-        -- the vertical as written, keyed as the mart keys it (macros/dds_vertical_key.sql)
-        vertical = coalesce(nullif(lower(trim(?)), ''), '*') as is_own,
-        step,
-        cast(cost_per_prospect_usd * ? as decimal(18, 6)) as cost_usd,
-        has_unpriced_item,
-        anthropic_tokens_per_prospect
+    select vertical, step, cost_per_prospect_usd, has_unpriced_item, anthropic_tokens_per_prospect
     from marts.cost_estimate_rates
-    -- its own rows, and the default ('*') rows that a vertical without rows takes: the
-    -- caller keeps one set (planning a subquery that chooses costs a deploy ~0.4 ms)
-    where vertical in (coalesce(nullif(lower(trim(?)), ''), '*'), '*')
     order by step_order, step
 """
 # the portfolio's recommendations: the flags of the campaigns the optimizer analyses
