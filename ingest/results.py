@@ -113,32 +113,56 @@ def parse_results(results: object) -> ResultInput:
 @dataclass(frozen=True)
 class History:
     """A campaign's stored snapshots (or one variant's), as given (None where a figure was
-    omitted), in the order the carry-forward reads them: by occurred_at, then seq."""
+    omitted), in the order the carry-forward reads them: by occurred_at, then seq; and each
+    figure's latest reported value after them all."""
 
     rows: tuple[tuple[str, datetime, tuple[int | Decimal | None, ...]], ...]
+    latest: tuple[int | Decimal | None, ...] = (None,) * len(FIGURE_FIELDS)
+
+    @classmethod
+    def of(cls, rows: list[tuple[str, datetime, tuple[int | Decimal | None, ...]]]) -> History:
+        latest: tuple[int | Decimal | None, ...] = (None,) * len(FIGURE_FIELDS)
+        for _, _, given in rows:
+            latest = _carry(latest, given)
+        return cls(tuple(rows), latest)
 
     def with_row(
         self, snapshot_id: str, occurred_at: datetime, given: list[int | Decimal | None]
     ) -> History:
         """The history with a snapshot written now (so with the highest seq) added."""
-        at = bisect.bisect_right([row[1] for row in self.rows], occurred_at)
         row = (snapshot_id, occurred_at, tuple(given))
-        return History((*self.rows[:at], row, *self.rows[at:]))
+        if not self.rows or occurred_at >= self.rows[-1][1]:  # the usual: the newest
+            return History((*self.rows, row), _carry(self.latest, row[2]))
+        at = bisect.bisect_right([row[1] for row in self.rows], occurred_at)
+        return History.of([*self.rows[:at], row, *self.rows[at:]])
 
     def carried(self, since: datetime) -> dict[str, dict[str, int | Decimal]]:
         """snapshot_id -> its figures with omitted ones carried forward (0 before the first
         report), for the snapshots at or after ``since``: the rule of dbt's
         int_result_snapshots_carried_forward (and of CARRIED_FIGURES_SQL)."""
-        last: list[int | Decimal | None] = [None] * len(FIGURE_FIELDS)
+        if len(self.rows) < 2 or self.rows[-2][1] < since:  # the usual: only the newest
+            rows = self.rows[-1:]
+            return {row[0]: _with_zeros(self.latest) for row in rows if row[1] >= since}
+        last: tuple[int | Decimal | None, ...] = (None,) * len(FIGURE_FIELDS)
         merged = {}
         for snapshot_id, occurred_at, given in self.rows:
-            last = [old if new is None else new for old, new in zip(last, given, strict=True)]
+            last = _carry(last, given)
             if occurred_at >= since:
-                merged[snapshot_id] = {
-                    name: _ZERO[name] if value is None else value
-                    for name, value in zip(FIGURE_FIELDS, last, strict=True)
-                }
+                merged[snapshot_id] = _with_zeros(last)
         return merged
+
+
+def _carry(
+    last: tuple[int | Decimal | None, ...], given: tuple[int | Decimal | None, ...]
+) -> tuple[int | Decimal | None, ...]:
+    return tuple(old if new is None else new for old, new in zip(last, given, strict=True))
+
+
+def _with_zeros(figures: tuple[int | Decimal | None, ...]) -> dict[str, int | Decimal]:
+    return {
+        name: _ZERO[name] if value is None else value
+        for name, value in zip(FIGURE_FIELDS, figures, strict=True)
+    }
 
 
 # a figure never reported: 0, typed as the column (revenue is money)
@@ -168,7 +192,7 @@ _RECORD_SNAPSHOT = {
 
 def load_history(conn: duckdb.DuckDBPyConnection, campaign_id: str, variant: str | None) -> History:
     rows = conn.execute(_HISTORY_SQL, [campaign_id, variant]).fetchall()
-    return History(tuple((row[0], row[1], tuple(row[2:])) for row in rows))
+    return History.of([(row[0], row[1], tuple(row[2:])) for row in rows])
 
 
 def record_results(
