@@ -13,6 +13,7 @@ from dds_api.facade import DDSIntegration
 from ingest import results
 from ingest.known import Known
 from ingest.validation import utc_now
+from tests.conftest import SPEC_CONFIG, make_dds
 
 
 def _ago(minutes: int) -> str:
@@ -63,6 +64,29 @@ def test_a_late_snapshot_is_checked_against_later_ones_stored_elsewhere(
     refused = dds.log_dds_results(campaign_id, late)
     assert refused["status"] == "error"
     assert "in a later snapshot" in refused["message"]
+
+
+def test_two_facades_carry_each_others_snapshots(warehouse_address: str, backend: str) -> None:
+    # two processes (or hosts) over one warehouse; on the file they take turns holding it
+    settings = {"idle_release_seconds": 0} if backend == "duckdb" else {}
+    first, second = make_dds(warehouse_address, **settings), make_dds(warehouse_address, **settings)
+    try:
+        campaign_id = first.deploy_campaign(SPEC_CONFIG)["campaign_id"]
+        logged = first.log_dds_results(
+            campaign_id, {"stage": "a", "leads_found": 50, "occurred_at": _ago(30)}
+        )
+        assert logged["status"] == "logged", logged
+        later = {"stage": "b", "leads_found": 100, "leads_qualified": 90, "occurred_at": _ago(20)}
+        assert second.log_dds_results(campaign_id, later)["status"] == "logged"
+        logged = first.log_dds_results(campaign_id, {"stage": "c", "leads_qualified": 80})
+        assert (logged["status"], logged.get("leads_found")) == ("logged", 100), logged
+        cost = {"operation": "scoring", "provider": "anthropic", "cost": 0.25}
+        for dds in (first, second, first):
+            assert dds.log_dds_costs(campaign_id, cost)["status"] == "logged"
+        assert second.calculate_lead_metrics(campaign_id)["total_cost"] == 0.75
+    finally:
+        first.close()
+        second.close()
 
 
 def test_what_a_write_learned_is_kept_only_if_it_committed() -> None:
