@@ -133,7 +133,7 @@ class History:
         row = (snapshot_id, occurred_at, tuple(given))
         if not self.rows or occurred_at >= self.rows[-1][1]:  # the usual: the newest
             return History((*self.rows, row), _carry(self.latest, row[2]))
-        at = bisect.bisect_right([row[1] for row in self.rows], occurred_at)
+        at = bisect.bisect_right([stored[1] for stored in self.rows], occurred_at)
         return History.of([*self.rows[:at], row, *self.rows[at:]])
 
     def carried(self, since: datetime) -> dict[str, dict[str, int | Decimal]]:
