@@ -481,7 +481,7 @@ def main() -> None:
                 url = server.create_database("bench")
                 rows += run_child(
                     ["--child", "latency", "--folder", f"{tmp}/latency-pg", "--template", url,
-                     "--calls", str(args.calls), *common[4:]]
+                     "--calls", str(args.calls), *(["--writes-only"] if args.writes_only else [])]
                 )  # fmt: skip
             finally:
                 server.close()
