@@ -118,6 +118,20 @@ RAW_INSERT = """
                                  occurred_at, ingested_at)
     values (?, ?, 'scoring', 'anthropic', 0.15, ?, ?)
 """
+# the references of the other single writes: the row each writes, bare (parameters: an id,
+# the campaign id, occurred_at, ingested_at)
+RAW_SNAPSHOT_INSERT = """
+    insert into raw.result_snapshots (snapshot_id, campaign_id, stage, leads_found,
+                                      source, occurred_at, ingested_at)
+    values (?, ?, 'prospecting', 50, 'api', ?, ?)
+"""
+RAW_DEPLOYED_INSERT = """
+    insert into raw.campaign_events (event_id, campaign_id, event_type, reason, campaign_name,
+                                     vertical, location, prospect_count, budget_usd,
+                                     estimated_cost_usd, config, occurred_at, ingested_at)
+    values (?, ?, 'deployed', 'user', 'Bench bare', 'dentists', 'Austin, TX', 50, 500,
+            5.42, '{}', ?, ?)
+"""
 
 
 # ------------------------------------------------------------------------------ timing
@@ -168,17 +182,40 @@ def open_copy(template: str, folder: Path) -> DDSIntegration:
 
 def bare_connection(dds: DDSIntegration) -> contextlib.AbstractContextManager[Any]:
     """A connection whose every statement commits on its own, for the bare insert + commit:
-    the facade's DuckDB connection, or a plain autocommit one to the PostgreSQL server."""
+    the facade's DuckDB connection (used outside the warehouse's ``connect``, which the facade
+    calls then enter as usual: the reference pays no bookkeeping of ours), or a plain
+    autocommit one to the PostgreSQL server."""
     if dds.settings.postgres_url is None:
-        return dds.warehouse.connect()
+        with dds.warehouse.connect() as conn:  # opened; kept open (idle release 3600 s)
+            return contextlib.nullcontext(conn)
     return contextlib.closing(PostgresConnection(connect(dds.settings.postgres_url)))
+
+
+def alternately(
+    call: Callable[[], object], reference: Callable[[], object], repeat: int
+) -> tuple[list[float], list[float]]:
+    """Timings of ``call`` and of its reference, taken in turn, so that a change in the
+    machine's load (it is shared) falls on both alike."""
+    samples: list[float] = []
+    floor: list[float] = []
+    for _ in range(repeat):
+        samples += timed(call, 1)
+        floor += timed(reference, 1)
+    return samples, floor
+
+
+def bare_insert(conn: Any, sql: str, campaign_id: str) -> None:
+    """One row, as its own transaction (committed by the statement)."""
+    now = utc_now()
+    conn.execute(sql, [os.urandom(16).hex(), campaign_id, now, now])
 
 
 # ---------------------------------------------------------------------- the scenarios
 
 
-def latency(template: str, folder: Path, calls: int) -> list[Row]:
-    """Each facade method, call after call on an open connection, on 100 campaigns."""
+def latency(template: str, folder: Path, calls: int, writes_only: bool = False) -> list[Row]:
+    """Each facade method, call after call on an open connection, on 100 campaigns (with
+    ``writes_only``, the single writes beside their references alone)."""
     dds = open_copy(template, folder)
     generate(dds, campaigns=100, seed=1)
     rng = random.Random(2)
@@ -193,29 +230,44 @@ def latency(template: str, folder: Path, calls: int) -> list[Row]:
     rows: list[Row] = []
     cid = active[0]
     cost = {"operation": "lead_scoring", "provider": "anthropic", "cost": 0.15}
-    writes = timed(lambda: ok(dds.log_dds_costs(cid, cost)), calls * 5)
-    with bare_connection(dds) as conn:
-        floor = timed(
-            lambda: conn.execute(
-                RAW_INSERT, [os.urandom(16).hex(), cid, "2026-01-01", "2026-01-01"]
-            ),
-            calls * 5,
-        )
-    rows.append(("log_dds_costs", dist(writes), f"bare insert + commit: {dist(floor)}"))
     figures = iter(range(10**9))
+    config = {"vertical": "dentists", "location": "Austin, TX", "prospect_count": 50, "budget": 500}
+    deployed: list[str] = []
 
     def log_results() -> None:
         found = next(figures)
         ok(dds.log_dds_results(cid, {"stage": "prospecting", "leads_found": 10**6 + found}))
 
-    rows.append(("log_dds_results", dist(timed(log_results, calls)), ""))
-    config = {"vertical": "dentists", "location": "Austin, TX", "prospect_count": 50, "budget": 500}
-    deployed: list[str] = []
-
     def deploy() -> None:
         deployed.append(ok(dds.deploy_campaign(config))["campaign_id"])
 
-    rows.append(("deploy_campaign", dist(timed(deploy, calls)), ""))
+    # The bare rows go to another campaign (a snapshot of cid's own would make the facade
+    # read cid's snapshots again, as another process's would) or, deployed, to new ones.
+    other = next(campaign_id for campaign_id in active if campaign_id != cid)
+
+    def new_id() -> str:
+        return f"bench_bare_{os.urandom(6).hex()}"
+
+    writes = [
+        ("log_dds_costs", lambda: ok(dds.log_dds_costs(cid, cost)), calls * 5,
+         "raw.cost_events", RAW_INSERT, lambda: other),
+        ("log_dds_results", log_results, calls,
+         "raw.result_snapshots", RAW_SNAPSHOT_INSERT, lambda: other),
+        ("deploy_campaign", deploy, calls, "raw.campaign_events", RAW_DEPLOYED_INSERT, new_id),
+    ]  # fmt: skip
+    with bare_connection(dds) as bare:
+        for name, call, repeat, table, sql, target in writes:
+            samples, floor = alternately(
+                call, lambda sql=sql, target=target: bare_insert(bare, sql, target()), repeat
+            )
+            rows.append(
+                (name, dist(samples),
+                 f"bare insert + commit into {table}: {dist(floor)} "
+                 f"({pct(samples, 0.5) / pct(floor, 0.5):.2f}x at p50)")
+            )  # fmt: skip
+    if writes_only:
+        dds.close()
+        return [(f"{engine_of(template)}, 100 campaigns: {n}", f, note) for n, f, note in rows]
     toggled = deployed[0]
     starts, pauses = [], []
     for _ in range(calls):
@@ -254,8 +306,11 @@ def latency(template: str, folder: Path, calls: int) -> list[Row]:
     for name, call in portfolio:
         rows.append((name, dist(timed(lambda call=call: ok(call()), max(20, calls // 10))), ""))
     dds.close()
-    engine = "PostgreSQL" if template.startswith("postgresql://") else "DuckDB"
-    return [(f"{engine}, 100 campaigns: {name}", figure, note) for name, figure, note in rows]
+    return [(f"{engine_of(template)}, 100 campaigns: {n}", f, note) for n, f, note in rows]
+
+
+def engine_of(template: str) -> str:
+    return "PostgreSQL" if template.startswith("postgresql://") else "DuckDB"
 
 
 # the pause between a write and the read after it in the second set of figures: what NovaOS
@@ -387,7 +442,7 @@ def child(args: argparse.Namespace) -> None:
     PAUSE_SECONDS = args.pause_seconds
     folder = Path(args.folder)
     if args.child == "latency":
-        rows = latency(args.template, folder, args.calls)
+        rows = latency(args.template, folder, args.calls, args.writes_only)
     else:
         rows = portfolio(
             args.template, folder, args.size[0], args.size[1], args.calls, args.dbt_build
@@ -418,6 +473,8 @@ def main() -> None:
                         help="time dbt build only on warehouses up to this many cost events "
                         "(its ~500 data tests each re-run the view stack)")  # fmt: skip
     parser.add_argument("--no-latency", dest="latency", action="store_false")
+    parser.add_argument("--writes-only", action="store_true",
+                        help="of the per-call figures, only the single writes'")  # fmt: skip
     parser.add_argument("--quick", action="store_true",
                         help="100 and 1,000 campaigns, 100k events, 100 calls")  # fmt: skip
     parser.add_argument("--postgres", action="store_true",
@@ -447,6 +504,8 @@ def main() -> None:
         DDSIntegration(Settings(warehouse_path=template, idle_release_seconds=3600)).close()
         common = ["--template", str(template), "--calls", str(args.calls),
                   "--pause-seconds", str(args.pause_seconds)]  # fmt: skip
+        if args.writes_only:
+            common.append("--writes-only")
         if args.latency:
             rows += run_child(["--child", "latency", "--folder", f"{tmp}/latency", *common])
         if args.postgres:
@@ -458,7 +517,8 @@ def main() -> None:
                 url = server.create_database("bench")
                 rows += run_child(
                     ["--child", "latency", "--folder", f"{tmp}/latency-pg", "--template", url,
-                     "--calls", str(args.calls), "--pause-seconds", str(args.pause_seconds)]
+                     "--calls", str(args.calls), "--pause-seconds", str(args.pause_seconds),
+                     *(["--writes-only"] if args.writes_only else [])]
                 )  # fmt: skip
             finally:
                 server.close()

@@ -4,7 +4,10 @@ README's explanation of each target that is not met (a benchmark, not a test).
     python bench/profile_hot_paths.py                       # 10,000 campaigns, 1M events
     python bench/profile_hot_paths.py --cost-events 10000000
     python bench/profile_hot_paths.py --warehouse /path/to/dds.duckdb   # an existing one
+    python bench/profile_hot_paths.py --writes-only          # the single writes alone
 
+- log_dds_costs, log_dds_results, deploy_campaign: each statement a call runs, timed, and
+  how many a call runs (100 campaigns).
 - log_dds_costs: the call split by cProfile into validation, the insert statement and the
   rest, beside DuckDB's floors (a bare insert + commit into the file and into memory, and
   a trivial statement).
@@ -20,6 +23,7 @@ README's explanation of each target that is not met (a benchmark, not a test).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -29,7 +33,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -227,28 +233,86 @@ def profile_refresh(path: Path, folder: Path, calls: int) -> list[tuple[str, str
     return rows
 
 
+def profile_single_writes(folder: Path, template: Path, calls: int) -> list[tuple[str, str]]:
+    """Each single write's statements, timed (medians), on a 100-campaign warehouse: what the
+    call costs beyond them is Python and the commit. The statements are counted per call (a
+    first write to a campaign reads more than the next ones)."""
+    shutil.copy(template, folder / "single.duckdb")
+    dds = open_dds(folder / "single.duckdb")
+    generate(dds, campaigns=100, seed=1)
+    with dds.read() as conn:
+        [(campaign_id,)] = conn.execute(
+            "select min(campaign_id) from marts.campaigns where status = 'active'"
+        ).fetchall()
+    timed_conns: dict[int, TimedConnection] = {}
+    connect = dds.warehouse.connect
+
+    @contextlib.contextmanager
+    def timed_connect(**kwargs: bool) -> Iterator[TimedConnection]:
+        # one wrapper per connection: the facade remembers what it learned per connection
+        with connect(**kwargs) as conn:
+            wrapper = timed_conns.get(id(conn))
+            if wrapper is None or wrapper.conn is not conn:
+                wrapper = timed_conns[id(conn)] = TimedConnection(conn)
+            yield wrapper
+
+    dds.warehouse.connect = timed_connect  # type: ignore[method-assign]
+    found = iter(range(10**6, 10**9))
+    config = {"vertical": "dentists", "location": "Austin, TX", "prospect_count": 50, "budget": 500}
+    writes: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("log_dds_costs", lambda: dds.log_dds_costs(
+            campaign_id, {"operation": "lead_scoring", "provider": "anthropic", "cost": 0.15})),
+        ("log_dds_results", lambda: dds.log_dds_results(
+            campaign_id, {"stage": "prospecting", "leads_found": next(found)})),
+        ("deploy_campaign", lambda: dds.deploy_campaign(config)),
+    ]  # fmt: skip
+    rows: list[tuple[str, str]] = []
+    for name, call in writes:
+        assert call().get("status") != "error"  # the first call to the campaign: not timed
+        for wrapper in timed_conns.values():
+            wrapper.log.clear()
+        totals = timed(call, calls)
+        statements: dict[str, list[float]] = {}
+        for wrapper in timed_conns.values():
+            for sql, elapsed in wrapper.log:
+                statements.setdefault(sql, []).append(elapsed)
+        count = sum(len(times) for times in statements.values()) / calls
+        rows.append((f"{name}: whole call, {count:.1f} statements per call", median(totals)))
+        rows += [(f"  {sql}", median(times)) for sql, times in statements.items()]
+    dds.warehouse.connect = connect  # type: ignore[method-assign]
+    dds.close()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", type=Path, help="profile this warehouse's reads")
     parser.add_argument("--campaigns", type=int, default=10_000)
     parser.add_argument("--cost-events", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--writes-only", action="store_true",
+                        help="only the single writes, statement by statement")  # fmt: skip
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="dds-profile-") as tmp:
         folder = Path(tmp)
         template = folder / "template.duckdb"
         open_dds(template).close()
-        rows += profile_log_costs(folder, template, args.calls * 10)
-        path = args.warehouse
-        if path is None:
+        rows += profile_single_writes(folder, template, args.calls * 2)
+        if args.writes_only:
+            path = None
+        else:
+            rows += profile_log_costs(folder, template, args.calls * 10)
+            path = args.warehouse
+        if path is None and not args.writes_only:
             path = folder / "reads.duckdb"
             shutil.copy(template, path)
             dds = open_dds(path)
             generate(dds, campaigns=args.campaigns, cost_events=args.cost_events, seed=3)
             dds.close()
-        rows += profile_reads(path, template, args.calls)
-        rows += profile_refresh(path, folder, max(5, args.calls // 10))
+        if path is not None:
+            rows += profile_reads(path, template, args.calls)
+            rows += profile_refresh(path, folder, max(5, args.calls // 10))
     width = max(len(name) for name, _ in rows)
     print(f"\nDuckDB {duckdb.__version__}, {os.cpu_count()} cores")
     for name, figure in rows:

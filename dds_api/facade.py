@@ -12,7 +12,7 @@ import contextlib
 import functools
 import json
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from itertools import compress
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,8 +24,15 @@ from dds_api.current_marts import CurrentMarts, reads
 from dds_api.current_marts.build import DbtError
 from dds_api.formatting import count, fetch_dict, fetch_dicts, money, ratio, utc_iso
 from ingest import bulk, campaigns, costs, results, spool
+from ingest.known import Known
 from ingest.sources import dds_home
-from ingest.validation import parse_campaign_id, parse_text, require_mapping, utc_now
+from ingest.validation import (
+    MONEY_PLACES,
+    parse_campaign_id,
+    parse_text,
+    require_mapping,
+    utc_now,
+)
 from ingest.warehouse.connection import WarehouseBusyError
 from ingest.warehouse.dialect import dialect_of, fetch_columns
 from ingest.warehouse.errors import DATABASE_ERRORS, ValidationError
@@ -133,6 +140,10 @@ class DDSIntegration:
         # every read goes through the marts kept current (dds_api/current_marts/)
         self.marts = CurrentMarts(settings)
         self.warehouse = self.marts.warehouse
+        # what the single writes learned of the warehouse (campaigns seen deployed, their
+        # snapshots), so that a write is one statement (ingest/known.py)
+        self._known = Known()
+        self._vertical_keys: dict[str | None, str] = {}
 
     def _ensure_built(self) -> None:
         self.marts.ensure_built()
@@ -186,17 +197,37 @@ class DDSIntegration:
     ) -> tuple[dict[str, Decimal], int]:
         """Cost per step and total, and the Claude tokens the campaign is expected to use
         (kept apart: the costs are money, stored on the deployed event)."""
-        rows = conn.execute(reads.ESTIMATE_SQL, [prospects, prospects, vertical]).fetchall()
-        unpriced = [step for step, _, missing, _ in rows if missing]
+        key = self._vertical_key(conn, vertical)
+        rates = conn.execute(reads.ESTIMATE_SQL).fetchall()
+        # the vertical's own rows, or the default ones if it has none
+        rows = [row for row in rates if row[0] == key] or [row for row in rates if row[0] == "*"]
+        unpriced = [step for _, step, _, missing, _ in rows if missing]
         if not rows or unpriced:
             raise ValidationError(
                 "The price list has no price in force for estimate step(s) "
                 f"{', '.join(unpriced) or '(none defined)'}. Add the row to "
                 "seeds/provider_prices.csv and run `dds build`."
             )
-        estimate = {step: cost for step, cost, _, _ in rows}
+        with localcontext(prec=80):  # exact products, then rounded as the database rounds
+            estimate = {
+                step: (rate * prospects).quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+                for _, step, rate, _, _ in rows
+            }
+            tokens = sum((row[4] for row in rows), Decimal(0)) * prospects
         estimate["total"] = sum(estimate.values(), Decimal(0))
-        return estimate, int(rows[0][3])
+        # casting to an integer, the database rounds half away from zero
+        return estimate, int(tokens.to_integral_value(rounding=ROUND_HALF_UP))
+
+    def _vertical_key(self, conn: duckdb.DuckDBPyConnection, vertical: str | None) -> str:
+        """The vertical as the estimate mart keys it, asked of the database once per text
+        (the rule is the macro's, in SQL; the answer depends on the text alone)."""
+        key = self._vertical_keys.get(vertical)
+        if key is None:
+            [(key,)] = conn.execute(reads.VERTICAL_KEY_SQL, [vertical]).fetchall()
+            if len(self._vertical_keys) >= 1_000:
+                self._vertical_keys.clear()
+            self._vertical_keys[vertical] = key
+        return key
 
     @returns_error_dict
     def deploy_campaign(self, config: dict[str, Any]) -> dict[str, Any]:
@@ -210,9 +241,12 @@ class DDSIntegration:
                 dds_home=str(self.dds_path),
             )
         deployment = campaigns.parse_deployment(config)
-        with self.warehouse.transaction() as conn:
+        # one use of the warehouse, in which no other writer writes (DuckDB's one writer,
+        # PostgreSQL's append lock); the insert is its one write, so it needs no BEGIN
+        with self._known.write(), self.warehouse.connect() as conn:
             estimate, tokens = self._estimate(conn, deployment.prospect_count, deployment.vertical)
             campaign_id = campaigns.record_deployment(conn, deployment, estimate)
+            self._known.on(conn).deployed(campaign_id)
         estimated_costs = {step: money(cost) for step, cost in estimate.items()}
         estimated_costs["cost_per_prospect"] = money(estimate["total"] / deployment.prospect_count)
         estimated_costs["anthropic_tokens"] = tokens
@@ -292,8 +326,9 @@ class DDSIntegration:
         campaign_id = parse_campaign_id(campaign_id)
         event = costs.parse_cost(costs_)
         try:
-            with self.warehouse.connect(spoolable=True) as conn:  # atomic without BEGIN
-                logged = costs.record_cost(conn, campaign_id, event)
+            # atomic without BEGIN
+            with self._known.write(), self.warehouse.connect(spoolable=True) as conn:
+                logged = costs.record_cost(conn, campaign_id, event, known=self._known.on(conn))
         except WarehouseBusyError:
             return self._spool(
                 spool.cost_write(campaign_id, event),
@@ -312,8 +347,11 @@ class DDSIntegration:
         campaign_id = parse_campaign_id(campaign_id)
         result = results.parse_results(results_)
         try:
-            with self.warehouse.transaction(spoolable=True) as conn:
-                snapshot = results.record_results(conn, campaign_id, result)
+            # reads, then one insert, in a use of the warehouse no other writer shares
+            with self._known.write(), self.warehouse.connect(spoolable=True) as conn:
+                snapshot = results.record_results(
+                    conn, campaign_id, result, known=self._known.on(conn)
+                )
         except WarehouseBusyError:
             return self._spool(
                 spool.results_write(campaign_id, result),

@@ -45,19 +45,16 @@ COST_BREAKDOWN_SQL = """
     where campaign_id = ?
     order by cost_usd desc, provider, operation
 """
+# the caller's vertical keyed as the mart keys it (macros/dds_vertical_key.sql): a pure
+# function of the text, so the facade keeps each answer
+VERTICAL_KEY_SQL = "select coalesce(nullif(lower(trim(?)), ''), '*')"
+# every vertical's rates (a few rows a vertical): the facade keeps the vertical's own rows,
+# or the default ('*') rows when it has none, and multiplies by the prospect count. Choosing
+# and multiplying here cost a deploy ~0.5 ms more to plan (bench/README.md, "#26, single
+# writes").
 ESTIMATE_SQL = """
-    select
-        step,
-        cast(cost_per_prospect_usd * ? as decimal(18, 6)) as cost_usd,
-        has_unpriced_item,
-        cast(sum(anthropic_tokens_per_prospect) over () * ? as bigint) as anthropic_tokens
+    select vertical, step, cost_per_prospect_usd, has_unpriced_item, anthropic_tokens_per_prospect
     from marts.cost_estimate_rates
-    -- the vertical as written, keyed as the mart keys it (macros/dds_vertical_key.sql); one
-    -- the mart has no rows for takes the default ('*') rows
-    where vertical = coalesce(
-        (select max(vertical) from marts.cost_estimate_rates
-            where vertical = coalesce(nullif(lower(trim(?)), ''), '*')),
-        '*')
     order by step_order, step
 """
 # the portfolio's recommendations: the flags of the campaigns the optimizer analyses

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dds_api.current_marts.reads import ESTIMATE_SQL
+from dds_api.current_marts.reads import VERTICAL_KEY_SQL
 from dds_api.facade import DDSIntegration
 from ingest.warehouse.dialect import insert_by_name
 
@@ -67,7 +67,7 @@ def test_the_facade_keys_a_vertical_by_the_macros_rule() -> None:
     # the one SQL outside dbt that keys a vertical states macros/dds_vertical_key.sql's rule
     macro = (ROOT / "macros" / "dds_vertical_key.sql").read_text()
     [rule] = re.findall(r"^    (coalesce\(.*\))$", macro, re.MULTILINE)
-    assert rule.replace("{{ vertical }}", "?") in ESTIMATE_SQL
+    assert rule.replace("{{ vertical }}", "?") in VERTICAL_KEY_SQL
 
 
 def test_deploy_stores_the_estimate(dds: DDSIntegration) -> None:
