@@ -34,12 +34,28 @@ from psycopg.types.string import TextLoader
 
 from ingest import spool as spool_module
 from ingest.warehouse import postgres_schema
-from ingest.warehouse.dialect import POSTGRES, lock_appends
+from ingest.warehouse.dialect import APPEND_LOCK, POSTGRES, lock_appends
 from ingest.warehouse.gate import WarehouseBusyError
 from ingest.warehouse.settings import Settings, redact
+from ingest.warehouse.tables import SEQUENCE
 
 # '...' strings, "..." identifiers, -- comments, or a ? placeholder
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?")
+
+
+# "Has anyone written since I last looked?" in one round trip (DECISIONS.md, "Reads with
+# nothing written on PostgreSQL"): every writing transaction takes the append lock, which
+# draws a value of the raw sequence (dialect.lock_appends), and appends draw more under it;
+# so when no writer holds the lock, the sequence's position covers every write committed so
+# far, and an unchanged position means nothing was. The lock is tried in shared mode (a
+# reader never waits; no writer can take it until the statement ends). A sequence that
+# caches values per connection (CACHE > 1) can draw without moving the position: then the
+# probe answers nothing, and every read refreshes as before.
+_WRITES_PROBE = (
+    "select pg_try_advisory_xact_lock_shared(?), s.last_value, s.is_called, p.seqcache "
+    f"from {SEQUENCE} as s, pg_catalog.pg_sequence as p "
+    f"where p.seqrelid = '{SEQUENCE}'::regclass"
+)
 
 
 def _numbered(sql: str) -> str:
@@ -173,10 +189,13 @@ class PostgresWarehouse:
         self._schema_ready = False
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         self.spool = spool_module.Spool(spool_module.spool_path(settings.warehouse_path))
-        # Other hosts write at any time, so the warehouse may have changed before every use:
-        # generation moves on each one, and the facade's refresh asks the database (a scan of
-        # the raw high-water marks) whether anything did.
+        # Moves whenever the warehouse may have changed under this process (the facade
+        # refreshes the marts when it moved): a new connection, a spool drain, a use not
+        # declared a read, and a read that finds another writer was (or is) at work since
+        # this process last looked (_look_for_writes).
         self.generation = 0
+        # the sequence's position at the last look, when no writer held the append lock
+        self._seen: tuple[int, bool] | None = None
         self.before_snapshot = before_snapshot
 
     @property
@@ -203,7 +222,11 @@ class PostgresWarehouse:
             try:
                 if outermost and self.spool.has_pending():
                     spool_module.drain(conn, self.spool)
-                self.generation += 1
+                    self.generation += 1
+                if reading and outermost:
+                    self._look_for_writes(conn)
+                else:
+                    self.generation += 1
                 if writing:
                     conn.begin()
                     lock_appends(conn)
@@ -263,10 +286,25 @@ class PostgresWarehouse:
                     self._conn = None
 
     # ------------------------------------------------------------------------------
+    def _look_for_writes(self, conn: PostgresConnection) -> None:
+        """Move ``generation`` unless the raw sequence is where the last look left it with no
+        writer at work then or now: that answers "written since?" in one round trip, instead
+        of a refresh (whose scope model scans raw) before every read."""
+        free, position, called, cache = conn.execute(_WRITES_PROBE, [APPEND_LOCK]).fetchone()
+        seen = (position, called) if free and cache == 1 else None
+        if seen is None or seen != self._seen:
+            self.generation += 1
+        # a look made while a writer held the lock counts for nothing: that writer's rows
+        # commit after this read's refresh, with no further draw to show for it
+        self._seen = seen
+
     def _connection(self) -> PostgresConnection:
         if self._conn is not None and not self._conn.raw.closed and not self._conn.raw.broken:
             return self._conn
         self._conn = None
+        # others may have written while this process had no connection
+        self._seen = None
+        self.generation += 1
         try:
             raw = connect(self.url)
             if not self._schema_ready:
