@@ -141,11 +141,13 @@ def test_each_write_path_of_another_host_reaches_this_hosts_next_read(
     before = settled(reader, campaign_id)
     results = writer.log_dds_results(campaign_id, {"stage": "outreach", "leads_found": 7})
     assert results.get("status") != "error", results
-    assert reader.calculate_lead_metrics(campaign_id)["leads_found"] == 7
+    assert reader.calculate_lead_metrics(campaign_id)["leads_generated"] == 7
     assert reader.warehouse.generation != before
 
     settled(reader, campaign_id)
-    other = writer.deploy_campaign({**SPEC_CONFIG, "name": "Another"})["campaign_id"]
+    deployed = writer.deploy_campaign({**SPEC_CONFIG, "campaign_name": "Another"})
+    assert deployed["status"] == "deployed", deployed
+    other = deployed["campaign_id"]
     assert reader.get_campaign_status(other)["status"] == "deployed"
 
     settled(reader, campaign_id)
@@ -223,7 +225,7 @@ WRITER = textwrap.dedent("""
 
     dds = get_dds()
     logged = dds.log_dds_costs(sys.argv[1], {"operation": "scoring", "provider": "anthropic",
-                                             "cost": sys.argv[2]})
+                                             "cost": float(sys.argv[2])})
     dds.close()
     print(json.dumps(logged))
 """)
