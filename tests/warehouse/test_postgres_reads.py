@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from dds_api.current_marts import refresh
 from dds_api.current_marts.build import build
 from dds_api.facade import DDSIntegration
 from ingest import spool as spool_module
@@ -156,29 +157,37 @@ def test_each_write_path_of_another_host_reaches_this_hosts_next_read(
 
 
 def test_a_build_on_another_host_that_appends_nothing_reaches_this_hosts_next_read(
-    hosts: tuple[DDSIntegration, DDSIntegration],
+    hosts: tuple[DDSIntegration, DDSIntegration], url: str
 ) -> None:
-    """A build writes no raw row, and changes answers (here a threshold): storing its plan
-    takes the append lock, which moves the sequence the reader looks at."""
+    """A build appends no raw row, yet changes answers: here it fixes a campaign whose refresh
+    failed (planted as in tests/warehouse/test_refresh.py), which this host named as failing.
+    Storing the build's plan takes the append lock, which moves the sequence this host looks
+    at; without that draw, it would keep naming the campaign."""
     reader, writer = hosts
-    campaign_id = started(writer)
-    writer.log_dds_costs(campaign_id, {**COST, "cost": 26})
-    writer.log_dds_results(campaign_id, {"stage": "outreach", "leads_found": 1})
-
-    def fired() -> set[str]:
-        with reader.read(needs=("campaign_optimization_flags",)) as conn:
-            rows = conn.execute(
-                "select rule_id from marts.campaign_optimization_flags where campaign_id = ?",
-                [campaign_id],
-            ).fetchall()
-        return {rule for (rule,) in rows}
-
-    assert "high_cost_per_lead" in fired()  # $26 a lead, over the default $20
-    assert "high_cost_per_lead" in fired()
-    build(writer.warehouse, ("run", "--vars", "{dds_cost_per_lead_threshold: 30}"))
-    writer.log_dds_costs(campaign_id, {**COST, "cost": Decimal("0.01")})
-    # B's build reset the marks and B's cost made the campaign due: A refreshes with B's plan
-    assert "high_cost_per_lead" not in fired()
+    healthy = started(writer)
+    broken = writer.deploy_campaign({**SPEC_CONFIG, "campaign_name": "Broken"})["campaign_id"]
+    assert writer.start_campaign(broken)["status"] == "started"
+    with writer.warehouse.connect() as conn:
+        conn.execute(
+            f"update {refresh.PLAN_TABLE} set sql = 'select * from (' || sql || "
+            "chr(10) || ') as planted where case when campaign_id = ''' || ? || ''' then "
+            "1 / (length(campaign_id) - length(campaign_id)) = 1 else true end' "
+            "where model = 'campaign_metrics'",
+            [broken],
+        )
+    reader.close()
+    reader = make_dds(url)  # a host that loads the planted plan
+    try:
+        for campaign_id, cost in ((healthy, 2), (broken, 7)):
+            assert writer.log_dds_costs(campaign_id, {**COST, "cost": cost})["status"] == "logged"
+        assert total_cost(reader, healthy) == 2
+        assert reader.calculate_lead_metrics(broken)["status"] == "error"
+        assert broken in reader.failing_campaigns
+        build(writer.warehouse, ("run",))
+        assert total_cost(reader, broken) == 7
+        assert reader.failing_campaigns == {}
+    finally:
+        reader.close()
 
 
 # ------------------------------------------------- the probe's edge: a writer at work
