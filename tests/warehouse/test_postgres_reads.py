@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from dds_api import current_marts
 from dds_api.current_marts import refresh
 from dds_api.current_marts.build import build
 from dds_api.facade import DDSIntegration
@@ -48,7 +49,10 @@ def url(
 
 @pytest.fixture
 def hosts(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:
-    """Host A, which reads, and host B, which writes: each with its own state folder."""
+    """Host A, which reads, and host B, which writes: each with its own state folder. Time
+    alone does not make A look again here (a slow build could outlast RECHECK_SECONDS and
+    hide a write A did not see)."""
+    monkeypatch.setattr(current_marts, "RECHECK_SECONDS", 24 * 3600.0)
     monkeypatch.setenv("DDS_STATE_DIR", str(tmp_path / "a"))
     reader = make_dds(url)
     monkeypatch.setenv("DDS_STATE_DIR", str(tmp_path / "b"))
