@@ -51,10 +51,12 @@ _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?")
 # reader never waits; no writer can take it until the statement ends). A sequence that
 # caches values per connection (CACHE > 1) can draw without moving the position: then the
 # probe answers nothing, and every read refreshes as before.
+# pg_sequence_last_value (null before the first draw) needs only the USAGE on the sequence
+# that writing takes (README, "Least privileges"); selecting from it would need SELECT.
 _WRITES_PROBE = (
-    "select pg_try_advisory_xact_lock_shared(?), s.last_value, s.is_called, p.seqcache "
-    f"from {SEQUENCE} as s, pg_catalog.pg_sequence as p "
-    f"where p.seqrelid = '{SEQUENCE}'::regclass"
+    "select pg_try_advisory_xact_lock_shared(?), "
+    f"pg_sequence_last_value('{SEQUENCE}'::regclass), seqcache "
+    f"from pg_catalog.pg_sequence where seqrelid = '{SEQUENCE}'::regclass"
 )
 
 
@@ -189,14 +191,25 @@ class PostgresWarehouse:
         self._schema_ready = False
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         self.spool = spool_module.Spool(spool_module.spool_path(settings.warehouse_path))
-        # Moves whenever the warehouse may have changed under this process (the facade
-        # refreshes the marts when it moved): a new connection, a spool drain, a use not
-        # declared a read, and a read that finds another writer was (or is) at work since
-        # this process last looked (_look_for_writes).
-        self.generation = 0
+        # ``generation`` moves whenever the warehouse may have changed under this process
+        # (the facade refreshes the marts when it moved): a new connection, a spool drain, a
+        # use not declared a read, and a read that finds another writer was (or is) at work
+        # since this process last looked (_look_for_writes).
+        self._generation = 0
         # the sequence's position at the last look, when no writer held the append lock
-        self._seen: tuple[int, bool] | None = None
+        self._seen: tuple[int | None] | None = None
+        # the outermost read in progress, until something asks for the generation in it
+        self._unlooked: PostgresConnection | None = None
         self.before_snapshot = before_snapshot
+
+    @property
+    def generation(self) -> int:
+        """Within a read, looks first (once): a read that never asks, as one of raw rows or
+        the DDS databases does, costs no round trip for it."""
+        if self._unlooked is not None:
+            conn, self._unlooked = self._unlooked, None
+            self._look_for_writes(conn)
+        return self._generation
 
     @property
     def path(self) -> str:
@@ -222,11 +235,11 @@ class PostgresWarehouse:
             try:
                 if outermost and self.spool.has_pending():
                     spool_module.drain(conn, self.spool)
-                    self.generation += 1
+                    self._generation += 1
                 if reading and outermost:
-                    self._look_for_writes(conn)
+                    self._unlooked = conn
                 else:
-                    self.generation += 1
+                    self._generation += 1
                 if writing:
                     conn.begin()
                     lock_appends(conn)
@@ -249,6 +262,8 @@ class PostgresWarehouse:
                 raise
             finally:
                 self._depth -= 1
+                if outermost:
+                    self._unlooked = None
 
     @contextmanager
     def transaction(self, *, spoolable: bool = False) -> Iterator[Any]:
@@ -290,10 +305,10 @@ class PostgresWarehouse:
         """Move ``generation`` unless the raw sequence is where the last look left it with no
         writer at work then or now: that answers "written since?" in one round trip, instead
         of a refresh (whose scope model scans raw) before every read."""
-        free, position, called, cache = conn.execute(_WRITES_PROBE, [APPEND_LOCK]).fetchone()
-        seen = (position, called) if free and cache == 1 else None
+        free, position, cache = conn.execute(_WRITES_PROBE, [APPEND_LOCK]).fetchone()
+        seen = (position,) if free and cache == 1 else None
         if seen is None or seen != self._seen:
-            self.generation += 1
+            self._generation += 1
         # a look made while a writer held the lock counts for nothing: that writer's rows
         # commit after this read's refresh, with no further draw to show for it
         self._seen = seen
@@ -304,7 +319,7 @@ class PostgresWarehouse:
         self._conn = None
         # others may have written while this process had no connection
         self._seen = None
-        self.generation += 1
+        self._generation += 1
         try:
             raw = connect(self.url)
             if not self._schema_ready:

@@ -123,8 +123,14 @@ def test_each_write_path_of_another_host_reaches_this_hosts_next_read(
             assert writer.log_dds_costs(campaign_id, {**COST, "cost": 1})["status"] == "logged"
         elif write == "bulk load":
             now = datetime.now(timezone.utc).isoformat()
-            frame = pl.DataFrame({"campaign_id": [campaign_id] * 2, **{k: [v] * 2 for k, v in COST.items()},
-                                  "cost": ["2", "3"], "occurred_at": [now] * 2})  # fmt: skip
+            frame = pl.DataFrame(
+                {
+                    "campaign_id": [campaign_id] * 2,
+                    **{key: [value] * 2 for key, value in COST.items()},
+                    "cost": ["2", "3"],
+                    "occurred_at": [now] * 2,
+                }
+            )
             loaded = writer.ingest("costs", frame)
             assert loaded.get("loaded") == 2, loaded
         elif write == "spool drain":
