@@ -43,16 +43,16 @@ from ingest.warehouse.tables import SEQUENCE
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?")
 
 
-# "Has anyone written since I last looked?" in one round trip (DECISIONS.md, "Reads with
-# nothing written on PostgreSQL"): every writing transaction takes the append lock, which
-# draws a value of the raw sequence (dialect.lock_appends), and appends draw more under it;
-# so when no writer holds the lock, the sequence's position covers every write committed so
-# far, and an unchanged position means nothing was. The lock is tried in shared mode (a
-# reader never waits; no writer can take it until the statement ends). A sequence that
+# "Has anyone written since I last looked?" in one round trip (DECISIONS.md, "A read with
+# nothing written looks at the raw sequence once"): every writing transaction takes the append
+# lock, which draws a value of the raw sequence (dialect.lock_appends), and appends draw more
+# under it; so when no writer holds the lock, the sequence's position covers every write
+# committed so far, and an unchanged position means nothing was. The lock is tried in shared
+# mode (a reader never waits; no writer can take it until the statement ends). A sequence that
 # caches values per connection (CACHE > 1) can draw without moving the position: then the
-# probe answers nothing, and every read refreshes as before.
-# pg_sequence_last_value (null before the first draw) needs only the USAGE on the sequence
-# that writing takes (README, "Least privileges"); selecting from it would need SELECT.
+# probe answers nothing, and every read refreshes as before. pg_sequence_last_value (null
+# before the first draw) needs only the USAGE on the sequence that writing takes (README,
+# "Least privileges"); selecting from the sequence would need SELECT.
 _WRITES_PROBE = (
     "select pg_try_advisory_xact_lock_shared(?), "
     f"pg_sequence_last_value('{SEQUENCE}'::regclass), seqcache "

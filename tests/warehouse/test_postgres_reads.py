@@ -1,8 +1,9 @@
-"""Reads with nothing written on the PostgreSQL warehouse (DECISIONS.md, "Reads with nothing
-written on PostgreSQL"): a host skips the refresh when one look at the raw sequence shows that
-nobody wrote since its last one, and still sees, in its next read, every write another host
-(or process) had acknowledged before it: through each write path, a writer caught mid-write,
-a sequence that caches values, a restarted server. A real server (tests/postgres_server.py).
+"""Reads with nothing written on the PostgreSQL warehouse (DECISIONS.md, "A read with nothing
+written looks at the raw sequence once"): a host skips the refresh when one look at the raw
+sequence shows that nobody wrote since its last one, and still sees, in its next read, every
+write another host (or process) had acknowledged before it: through each write path, a writer
+caught mid-write, a sequence that caches values, a restarted server. A real server
+(tests/postgres_server.py).
 
 Two facades in one process are two hosts here: each has its own connection and its own
 memory of what it last saw; one test starts the writer as a process of its own.
