@@ -3,7 +3,8 @@ written looks at the raw sequence once"): a host skips the refresh when one look
 sequence shows that nobody wrote since its last one, and still sees, in its next read, every
 write another host (or process) had acknowledged before it: through each write path, a writer
 caught mid-write, a sequence that caches values, a restarted server. A real server
-(tests/postgres_server.py).
+(tests/postgres_server.py). The build, mid-write and caching-sequence tests fail with the draw
+under the append lock, the free-lock check or the cache check removed.
 
 Two facades in one process are two hosts here: each has its own connection and its own
 memory of what it last saw; one test starts the writer as a process of its own.
