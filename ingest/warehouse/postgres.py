@@ -76,6 +76,7 @@ class PostgresConnection:
         self.raw = raw
         self._cursor = psycopg.RawCursor(raw)
         self._rows: list[tuple[Any, ...]] | None = None
+        self._description: Any = None
         self._depth = 0
         self._sql: dict[str, str] = {}
         # a table's column list, for dialect.insert_by_name (dialect.forget_columns clears it)
@@ -87,12 +88,20 @@ class PostgresConnection:
         if translated is None:
             translated = self._sql[sql] = _numbered(sql) if "?" in sql else sql
         self._cursor.execute(translated, parameters or None)
+        # psycopg builds the description anew on every access (a column object per column):
+        # asked for only when read, once per statement
+        self._description = None
+        result = self._cursor.pgresult
+        returns_rows = result is not None and (
+            result.nfields > 0 or result.status == psycopg.pq.ExecStatus.TUPLES_OK
+        )
         # a write answers with its row count, as DuckDB's do
-        self._rows = None if self._cursor.description else [(self._cursor.rowcount,)]
+        self._rows = None if returns_rows else [(self._cursor.rowcount,)]
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> PostgresConnection:
         self._cursor.executemany(_numbered(sql), rows)
+        self._description = None
         self._rows = [(self._cursor.rowcount,)]
         return self
 
@@ -109,7 +118,9 @@ class PostgresConnection:
 
     @property
     def description(self) -> Any:
-        return self._cursor.description
+        if self._description is None:
+            self._description = self._cursor.description
+        return self._description
 
     def arrow_reader(self, sql: str, batch_rows: int = 50_000) -> pa.RecordBatchReader:
         """The query's rows as Arrow batches (DuckDB's ``sql(...).to_arrow_reader()``), typed
