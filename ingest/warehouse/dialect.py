@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
+from ingest.warehouse.tables import SEQUENCE
+
 Dialect = Literal["duckdb", "postgres"]
 DUCKDB: Dialect = "duckdb"
 POSTGRES: Dialect = "postgres"
@@ -42,9 +44,20 @@ def lock_appends(conn: Any) -> None:
     """In an open transaction on PostgreSQL, wait for the append lock (held to its end), so
     appends commit in ``seq`` order (DESIGN.md); DuckDB has one writer and needs none. The
     warehouse takes it for every writing use; a drain or load that opens its own transaction
-    takes it here."""
+    takes it here.
+
+    Once it holds the lock, it draws one value of the raw sequence: so every writing
+    transaction moves the sequence, even one that appends nothing (a build storing its
+    plan), and a reader that finds the sequence unmoved with the lock free knows that
+    nothing was written since it last looked (ingest/warehouse/postgres.py). The draw is in
+    the outer query, so it runs after the subquery took the lock (``offset 0`` keeps the
+    planner from merging the two)."""
     if is_postgres(conn):
-        conn.execute("select pg_advisory_xact_lock(?)", [APPEND_LOCK])
+        conn.execute(
+            f"select nextval('{SEQUENCE}') "
+            "from (select pg_advisory_xact_lock(?) offset 0) as locked",
+            [APPEND_LOCK],
+        )
 
 
 def insert_by_name(conn: Any, relation: str, select_sql: str) -> str:

@@ -35,12 +35,30 @@ from psycopg.types.string import TextLoader
 
 from ingest import spool as spool_module
 from ingest.warehouse import postgres_schema
-from ingest.warehouse.dialect import POSTGRES, lock_appends
+from ingest.warehouse.dialect import APPEND_LOCK, POSTGRES, lock_appends
 from ingest.warehouse.gate import WarehouseBusyError
 from ingest.warehouse.settings import Settings, redact
+from ingest.warehouse.tables import SEQUENCE
 
 # '...' strings, "..." identifiers, -- comments, or a ? placeholder
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?")
+
+
+# "Has anyone written since I last looked?" in one round trip (DECISIONS.md, "A read with
+# nothing written looks at the raw sequence once"): every writing transaction takes the append
+# lock, which draws a value of the raw sequence (dialect.lock_appends), and appends draw more
+# under it; so when no writer holds the lock, the sequence's position covers every write
+# committed so far, and an unchanged position means nothing was. The lock is tried in shared
+# mode (a reader never waits; no writer can take it until the statement ends). A sequence that
+# caches values per connection (CACHE > 1) can draw without moving the position: then the
+# probe answers nothing, and every read refreshes as before. pg_sequence_last_value (null
+# before the first draw) needs only the USAGE on the sequence that writing takes (README,
+# "Least privileges"); selecting from the sequence would need SELECT.
+_WRITES_PROBE = (
+    "select pg_try_advisory_xact_lock_shared(?), "
+    f"pg_sequence_last_value('{SEQUENCE}'::regclass), seqcache "
+    f"from pg_catalog.pg_sequence where seqrelid = '{SEQUENCE}'::regclass"
+)
 
 
 def _numbered(sql: str) -> str:
@@ -59,6 +77,7 @@ class PostgresConnection:
         self.raw = raw
         self._cursor = psycopg.RawCursor(raw)
         self._rows: list[tuple[Any, ...]] | None = None
+        self._description: Any = None
         self._depth = 0
         self._sql: dict[str, str] = {}
         # a table's column list, for dialect.insert_by_name (dialect.forget_columns clears it)
@@ -70,12 +89,20 @@ class PostgresConnection:
         if translated is None:
             translated = self._sql[sql] = _numbered(sql) if "?" in sql else sql
         self._cursor.execute(translated, parameters or None)
+        # psycopg builds the description anew on every access (a column object per column):
+        # asked for only when read, once per statement
+        self._description = None
+        result = self._cursor.pgresult
+        returns_rows = result is not None and (
+            result.nfields > 0 or result.status == psycopg.pq.ExecStatus.TUPLES_OK
+        )
         # a write answers with its row count, as DuckDB's do
-        self._rows = None if self._cursor.description else [(self._cursor.rowcount,)]
+        self._rows = None if returns_rows else [(self._cursor.rowcount,)]
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> PostgresConnection:
         self._cursor.executemany(_numbered(sql), rows)
+        self._description = None
         self._rows = [(self._cursor.rowcount,)]
         return self
 
@@ -92,7 +119,9 @@ class PostgresConnection:
 
     @property
     def description(self) -> Any:
-        return self._cursor.description
+        if self._description is None:
+            self._description = self._cursor.description
+        return self._description
 
     def arrow_reader(self, sql: str, batch_rows: int = 50_000) -> pa.RecordBatchReader:
         """The query's rows as Arrow batches (DuckDB's ``sql(...).to_arrow_reader()``), typed
@@ -174,10 +203,15 @@ class PostgresWarehouse:
         self._schema_ready = False
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         self.spool = spool_module.Spool(spool_module.spool_path(settings.warehouse_path))
-        # Other hosts write at any time, so the warehouse may have changed before every use:
-        # generation moves on each one, and the facade's refresh asks the database (a scan of
-        # the raw high-water marks) whether anything did.
-        self.generation = 0
+        # ``generation`` moves whenever the warehouse may have changed under this process
+        # (the facade refreshes the marts when it moved): a new connection, a spool drain, a
+        # use not declared a read, and a read that finds another writer was (or is) at work
+        # since this process last looked (_look_for_writes).
+        self._generation = 0
+        # the sequence's position at the last look, when no writer held the append lock
+        self._seen: tuple[int | None] | None = None
+        # the outermost read in progress, until something asks for the generation in it
+        self._unlooked: PostgresConnection | None = None
         self.before_snapshot = before_snapshot
         # as on the file (connection.Warehouse.after_write): called when a use that wrote ends
         self.after_write: Callable[[int], None] | None = None
@@ -185,6 +219,15 @@ class PostgresWarehouse:
         # the database: e.g. a template about to be copied, which no session may be in)
         self._side_uses = 0
         self._side_done = threading.Condition(self._lock)
+
+    @property
+    def generation(self) -> int:
+        """Within a read, looks first (once): a read that never asks, as one of raw rows or
+        the DDS databases does, costs no round trip for it."""
+        if self._unlooked is not None:
+            conn, self._unlooked = self._unlooked, None
+            self._look_for_writes(conn)
+        return self._generation
 
     @property
     def path(self) -> str:
@@ -211,7 +254,11 @@ class PostgresWarehouse:
             try:
                 if outermost and self.spool.has_pending():
                     spool_module.drain(conn, self.spool)
-                self.generation += 1
+                    self._generation += 1
+                if reading and outermost:
+                    self._unlooked = conn
+                else:
+                    self._generation += 1
                 if writing:
                     conn.begin()
                     lock_appends(conn)
@@ -235,8 +282,10 @@ class PostgresWarehouse:
                 raise
             finally:
                 self._depth -= 1
+                if outermost:
+                    self._unlooked = None
             if wrote and self.after_write is not None:
-                self.after_write(self.generation)
+                self.after_write(self._generation)
 
     @contextmanager
     def side_connection(self) -> Iterator[PostgresConnection | None]:
@@ -302,10 +351,25 @@ class PostgresWarehouse:
                     self._conn = None
 
     # ------------------------------------------------------------------------------
+    def _look_for_writes(self, conn: PostgresConnection) -> None:
+        """Move ``generation`` unless the raw sequence is where the last look left it with no
+        writer at work then or now: that answers "written since?" in one round trip, instead
+        of a refresh (whose scope model scans raw) before every read."""
+        free, position, cache = conn.execute(_WRITES_PROBE, [APPEND_LOCK]).fetchone()
+        seen = (position,) if free and cache == 1 else None
+        if seen is None or seen != self._seen:
+            self._generation += 1
+        # a look made while a writer held the lock counts for nothing: that writer's rows
+        # commit after this read's refresh, with no further draw to show for it
+        self._seen = seen
+
     def _connection(self) -> PostgresConnection:
         if self._conn is not None and not self._conn.raw.closed and not self._conn.raw.broken:
             return self._conn
         self._conn = None
+        # others may have written while this process had no connection
+        self._seen = None
+        self._generation += 1
         try:
             raw = connect(self.url)
             if not self._schema_ready:
