@@ -256,6 +256,9 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
     vars_arg = ("--vars", vars_given[-1]) if vars_given else ()
     # each dbt command writes its manifest into a folder of its own (another dbt run in this
     # project must not overwrite it before it is read); the build's is left in target/ after
+    # (or where the caller's --target-path said)
+    given_targets = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--target-path"]
+    destination = project_dir() / given_targets[-1] if given_targets else target_dir()
     with (
         tempfile.TemporaryDirectory(prefix="dds-build-") as folder,
         tempfile.TemporaryDirectory(prefix="dds-compile-") as compiled,
@@ -270,10 +273,10 @@ def build(warehouse: Warehouse, args: list[str] | tuple[str, ...] = ("build",)) 
             output = run_dbt_session(commands, warehouse.address)
         except DbtError as failed:
             detail = row_check_failures(warehouse, str(failed))
-            message = str(failed).replace(folder, str(target_dir()))
+            message = str(failed).replace(folder, str(destination))
             raise DbtError(message + detail) from failed
         finally:
-            shutil.copytree(folder, target_dir(), dirs_exist_ok=True)
+            shutil.copytree(folder, destination, dirs_exist_ok=True)
         planned = Path(folder if from_build else compiled) / "manifest.json"
         manifest = json.loads(planned.read_text())
     if from_build and not _planned_relations(manifest) <= existing:

@@ -246,7 +246,8 @@ def test_a_password_in_the_url_is_never_printed(
         f"postgresql://postgres:{secret}@/nowhere?host={tmp_path}&connect_timeout=2",
     )
     outputs.append(run("status"))
-    assert outputs[-1].exit_code == 1 and "did not answer" in outputs[-1].output
+    # (the terminal wraps the message where the path's length puts it)
+    assert outputs[-1].exit_code == 1 and "did not answer" in " ".join(outputs[-1].output.split())
     for result in outputs:
         assert secret not in result.output
     assert secret not in page.read_text()
