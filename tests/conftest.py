@@ -238,3 +238,10 @@ def log_snapshot(dds: DDSIntegration, campaign_id: str, **figures: Any) -> dict[
     result = dds.log_dds_results(campaign_id, {"stage": "outreach", **figures})
     assert result["status"] == "logged", result
     return result
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files holding a ``slow`` test run first (in their own order): CI's two workers take
+    whole files (.ci/run), and one that meets a several-minute file last finishes alone."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)

@@ -16,6 +16,7 @@ def demo_env(warehouse_address: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 # the README's one command, on the default file and on a PostgreSQL server
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["duckdb", "postgres"])
 def test_demo_loads_builds_tests_and_reports(demo_env: str) -> None:
     result = CliRunner().invoke(main, ["demo"])

@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 import psycopg
+import pytest
 
 from dds_api.current_marts.build import BOOTSTRAP_ARGS, run_dbt
 from dds_api.facade import DDSIntegration
@@ -109,6 +110,7 @@ def differences(mart: str, expected: list[tuple], actual: list[tuple]) -> list[s
     return found
 
 
+@pytest.mark.slow
 def test_every_mart_on_postgres_equals_duckdbs(
     dds: DDSIntegration, warehouse_path: Path, postgres_database: str, tmp_path: Path
 ) -> None:
