@@ -241,7 +241,13 @@ def log_snapshot(dds: DDSIntegration, campaign_id: str, **figures: Any) -> dict[
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files holding a ``slow`` test run first (in their own order): CI's two workers take
-    whole files (.ci/run), and one that meets a several-minute file last finishes alone."""
-    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)
+    """Files holding a ``slow`` test run first, the longest first (``slow(minutes=N)``, about
+    a quiet run's; 1 when not given), each in its own order: CI's two workers take whole
+    files (.ci/run), and one that meets a several-minute file last finishes alone."""
+    minutes: dict[Any, float] = {}
+    for item in items:
+        marker = item.get_closest_marker("slow")
+        if marker is not None:
+            given = marker.kwargs.get("minutes", 1)
+            minutes[item.path] = max(minutes.get(item.path, 0), given)
+    items.sort(key=lambda item: -minutes.get(item.path, 0))

@@ -139,7 +139,7 @@ def serve_and_fetch(checkout: Checkout, command: str) -> str:
         server.wait(timeout=30)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(minutes=3)
 def test_readme_analyst_commands_run_as_written(checkout: Checkout) -> None:
     ran = []
     for language, text in readme_blocks():

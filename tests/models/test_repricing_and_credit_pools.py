@@ -61,7 +61,7 @@ def log(dds: DDSIntegration, campaign_id: str, payload: dict[str, Any]) -> str:
     return result["cost_id"]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(minutes=2)
 def test_a_late_price_row_reprices_only_its_window_and_never_raw_amounts(
     dds: DDSIntegration, campaign_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -90,7 +90,7 @@ def _env(path: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.slow
+@pytest.mark.slow(minutes=3)
 def test_plain_dbt_build_beside_writers_never_fails_and_loses_nothing(
     warehouse_path: Path, tmp_path: Path
 ) -> None:

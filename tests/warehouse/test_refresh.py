@@ -195,7 +195,7 @@ def full_build_sql_postgres(postgres_server: PostgresServer, template_postgres: 
         postgres_server.drop_database(name)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(minutes=2)
 @settings(
     # more for a deeper local run: DDS_PROPERTY_EXAMPLES=30
     max_examples=int(os.environ.get("DDS_PROPERTY_EXAMPLES", "3")),
