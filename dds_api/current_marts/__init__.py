@@ -77,9 +77,14 @@ class CurrentMarts:
         """The connection, with the marts current. ``needs``: only these models (and what
         they read) need to be current, e.g. ("campaign_metrics",)."""
         self.ensure_built()
-        with self.warehouse.connect(reading=True) as conn:
-            self.bring_current(conn, needs)
-            yield conn
+        try:
+            with self.warehouse.connect(reading=True) as conn:
+                self.bring_current(conn, needs)
+                yield conn
+        finally:
+            # reads after writes in a tight loop: the refresh after the writes waits for a
+            # pause, so that the next read does not wait for it (background.py)
+            self._background.postpone()
 
     @property
     def failing(self) -> Mapping[str, str]:

@@ -2,10 +2,12 @@
 
 A write ends by calling ``written(generation)`` (the warehouse's ``after_write`` hook, under
 its lock: it only records the generation and wakes the worker). One worker thread per
-process waits until writes have paused for ``QUIET_SECONDS`` (a burst of writes is refreshed
-once, after it, rather than competing with it for the cores), then runs ``refresh(conn,
-generation)`` on the warehouse's side connection, which does not hold the lock the
-process's calls take: a writer's next call does not wait for it.
+process waits until the process's calls have paused for ``QUIET_SECONDS`` (a burst of
+writes, or of writes and reads, is refreshed once, after it, rather than competing with it
+for the cores; a read made meanwhile would wait for a complete refresh instead of running
+its own narrower one), then runs ``refresh(conn, generation)`` on the warehouse's side
+connection, which does not hold the lock the process's calls take: a writer's next call
+does not wait for it.
 
 Read-your-writes does not rest on it: a read still refreshes whatever the worker has not
 (CurrentMarts.bring_current), waiting for a refresh under way rather than running a second
@@ -36,14 +38,14 @@ class BackgroundRefresh:
         self._refresh = refresh
         self._wake = threading.Condition()
         self._pending: int | None = None  # the newest generation written, not yet refreshed
-        self._written_at = 0.0
+        self._last_call_at = 0.0
         self._thread: threading.Thread | None = None
 
     def written(self, generation: int) -> None:
         """A write committed at ``generation``; returns at once (the writer waits for it)."""
         with self._wake:
             self._pending = generation
-            self._written_at = time.monotonic()
+            self._last_call_at = time.monotonic()
             if self._thread is None:
                 # one thread for the process's life: starting one per write costs more than
                 # the write (bench/README.md, "Measured history")
@@ -53,6 +55,12 @@ class BackgroundRefresh:
                 self._thread.start()
             else:
                 self._wake.notify()
+
+    def postpone(self) -> None:
+        """A read of the process's own just ended: calls have not paused yet."""
+        with self._wake:
+            if self._pending is not None:
+                self._last_call_at = time.monotonic()
 
     def _run(self) -> None:
         while True:
@@ -69,7 +77,7 @@ class BackgroundRefresh:
                 if self._pending is None:
                     self._wake.wait()
                     continue
-                quiet_for = time.monotonic() - self._written_at
+                quiet_for = time.monotonic() - self._last_call_at
                 if quiet_for < QUIET_SECONDS:
                     self._wake.wait(QUIET_SECONDS - quiet_for)
                     continue
