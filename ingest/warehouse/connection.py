@@ -55,6 +55,13 @@ __all__ = ["CATALOG", "Warehouse", "WarehouseBusyError", "attach"]
 # (a CLI's JSON answer, a parent's pipe). A session setting (DuckDB refuses it at connect).
 QUIET = "set enable_progress_bar = false"
 
+
+def _session_settings(conn: duckdb.DuckDBPyConnection) -> None:
+    """What each connection (or cursor: a connection of its own) to the file runs first."""
+    conn.execute(QUIET)
+    conn.execute("set TimeZone = 'UTC'")
+
+
 # An idle holder looks this often for a waiter, rather than keeping it out for the whole
 # idle_release_seconds.
 _WAITER_CHECK_SECONDS = 0.1
@@ -168,10 +175,10 @@ class Warehouse:
             else:
                 cursor = self._conn.cursor()
                 self._side_uses += 1
-                # a cursor is a connection of its own: the catalog and time zone are per
+                # a cursor is a connection of its own: the catalog and settings are per
                 # connection (as _open sets them)
                 cursor.execute(f"use {CATALOG}")
-                cursor.execute("set TimeZone = 'UTC'")
+                _session_settings(cursor)
         if cursor is None:
             yield None
             return
@@ -320,7 +327,7 @@ class Warehouse:
         self._wait_for_gate(spoolable=spoolable)
         conn = duckdb.connect(":memory:")
         try:
-            conn.execute(QUIET)
+            _session_settings(conn)
             try:
                 # retried while a process outside the gate holds the file (an analyst's
                 # session, or dbt from a profile without our plugin)
@@ -329,7 +336,6 @@ class Warehouse:
                 if not is_lock_conflict(exc):
                     raise
                 raise WarehouseBusyError(self._busy_message(error=exc)) from exc
-            conn.execute("set TimeZone = 'UTC'")
             if not self._schema_ready:
                 ensure_raw_schema(conn)
                 self._schema_ready = True
